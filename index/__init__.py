@@ -1,0 +1,1 @@
+"""Embeddings, the vector index and keyword search of xuncha."""

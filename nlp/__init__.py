@@ -1,0 +1,1 @@
+"""NLP stages of xuncha: parse → normalise → understand → segment → tag."""

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Prepare a fresh machine: system fonts (CJK, for building test PDFs and scans), a virtualenv
+# with every dependency, and the trained artefacts in models/. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "==> 安装中文字体 (fonts-wqy-microhei)"
+        apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei fonts-wqy-zenhei >/dev/null
+    else
+        echo "!! 未找到中文字体，部分测试将跳过（需要 fonts-wqy-microhei）" >&2
+    fi
+fi
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+if [ ! -x .venv/bin/python ]; then
+    echo "==> 创建虚拟环境 .venv"
+    "$PY" -m venv .venv
+fi
+echo "==> 安装依赖（torch 固定为 CPU 版 2.13.0）"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q torch==2.13.0
+.venv/bin/python -m pip install -q -e ".[test]"
+
+if [ -d corpora/checklist ] && ! .venv/bin/xuncha train --check >/dev/null 2>&1; then
+    echo "==> 训练模型（首次运行需要几分钟）"
+    .venv/bin/xuncha train
+fi

@@ -1,0 +1,1 @@
+"""Storage, ingestion orchestration, CLI and HTTP service of xuncha."""

@@ -1,0 +1,173 @@
+"""The ``xuncha`` command line. Messages to users are in Chinese."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nlp.types import KIND_LABELS, DocumentKind
+from service import context
+from service.ingest import IngestResult, collect_files
+from service.settings import PROJECT_ROOT, get_settings
+
+app = typer.Typer(help="xuncha 巡察文档智能分析", no_args_is_help=True, add_completion=False)
+docs_app = typer.Typer(help="查看和管理已入库的文档", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_TEAM = "默认巡察组"
+STATUS_LABELS = {"added": "已入库", "duplicate": "已存在", "error": "失败"}
+
+
+def _kind_label(kind: str | None) -> str:
+    return KIND_LABELS[DocumentKind(kind)] if kind else "—"
+
+
+def _json_default(value):
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def run_ingest(paths: list[Path], inspection: str, team: str, unit: str | None,
+               kind: DocumentKind | None, quiet: bool) -> list[IngestResult]:
+    ingestor = context.ingestor()
+    record = ingestor.repository.ensure_inspection(inspection, team, unit)
+    files = collect_files(paths)
+    results: list[IngestResult] = []
+    with Progress(TextColumn("[bold]导入[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=err, disable=quiet, transient=False) as progress:
+        task = progress.add_task("", total=len(files))
+        for path in files:
+            progress.update(task, description=path.name)
+            results.append(ingestor.ingest_path(path, record.id, kind))
+            progress.advance(task)
+    return results
+
+
+def _print_results(results: list[IngestResult]) -> None:
+    table = Table(title="导入结果", show_lines=False)
+    for column in ("文件", "状态", "类型", "页数", "候选问题", "说明"):
+        table.add_column(column)
+    for r in results:
+        style = {"added": "green", "duplicate": "yellow", "error": "red"}[r.status]
+        table.add_row(Path(r.path).name, f"[{style}]{STATUS_LABELS[r.status]}[/]", _kind_label(r.kind),
+                      str(r.pages or ""), str(r.findings or ""), r.message or "")
+    console.print(table)
+    counts = {s: sum(r.status == s for r in results) for s in STATUS_LABELS}
+    console.print(f"共 {len(results)} 个文件：新入库 {counts['added']}，已存在 {counts['duplicate']}，"
+                  f"失败 {counts['error']}。")
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="文件或文件夹（递归导入）"),
+    inspection: str = typer.Option(..., "--inspection", "-i", help="巡察轮次名称"),
+    team: str = typer.Option(DEFAULT_TEAM, "--team", help="巡察组"),
+    unit: Optional[str] = typer.Option(None, "--unit", help="被巡察单位"),
+    kind: Optional[DocumentKind] = typer.Option(None, "--kind", help="指定文档类型，不自动识别"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """导入巡察材料：解析、识别类型、抽取结构、切分候选问题并入库。"""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]找不到文件或文件夹：{'、'.join(missing)}[/]")
+        raise typer.Exit(2)
+    results = run_ingest(paths, inspection, team, unit, kind, quiet=as_json)
+    if as_json:
+        print(json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1))
+    else:
+        _print_results(results)
+    if results and all(r.status == "error" for r in results):
+        raise typer.Exit(1)
+
+
+@docs_app.command("list")
+def docs_list(
+    inspection: Optional[str] = typer.Option(None, "--inspection", "-i", help="只列出该巡察轮次"),
+    team: Optional[str] = typer.Option(None, "--team", help="只列出该巡察组"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """列出已入库的文档。"""
+    documents = context.repository().list_documents(inspection, team)
+    if as_json:
+        print(json.dumps([asdict(d) for d in documents], ensure_ascii=False, default=_json_default, indent=1))
+        return
+    table = Table(title=f"文档（{len(documents)} 份）")
+    for column in ("ID", "巡察轮次", "文件", "类型", "置信度", "页数", "候选问题"):
+        table.add_column(column)
+    for d in documents:
+        table.add_row(str(d.id), d.inspection, d.filename, _kind_label(d.kind), f"{d.kind_score:.2f}",
+                      str(d.pages), str(d.finding_count))
+    console.print(table)
+
+
+@docs_app.command("show")
+def docs_show(document_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    """显示一份文档的结构化字段和候选问题（含位置）。"""
+    detail = context.repository().get_document(document_id)
+    if detail is None:
+        err.print(f"[red]没有编号为 {document_id} 的文档[/]")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(asdict(detail), ensure_ascii=False, default=_json_default, indent=1))
+        return
+    console.print(f"[bold]{detail.filename}[/]  类型：{_kind_label(detail.kind)}（{detail.kind_score:.2f}）"
+                  f"  页数：{detail.pages}" + (f"  编码：{detail.encoding}" if detail.encoding else "")
+                  + (f"  OCR 页：{detail.ocr_pages}" if detail.ocr_pages else ""))
+    for key, value in detail.fields.items():
+        if value not in (None, [], {}):
+            console.print(f"  {FIELD_LABELS.get(key, key)}：{_format_field(value)}")
+    table = Table(title=f"候选问题（{len(detail.findings)} 条）")
+    for column in ("#", "页", "位置", "发言人", "内容", "实体"):
+        table.add_column(column)
+    for f in detail.findings:
+        ents = "；".join(f"{e['text']}" for e in f.entities)
+        table.add_row(str(f.seq + 1), str(f.page or ""), f"{f.source_start}-{f.source_end}", f.speaker or "",
+                      f.text, ents)
+    console.print(table)
+
+
+@docs_app.command("delete")
+def docs_delete(document_id: int) -> None:
+    """删除一份文档及其候选问题。"""
+    if not context.ingestor().delete(document_id):
+        err.print(f"[red]没有编号为 {document_id} 的文档[/]")
+        raise typer.Exit(1)
+    console.print(f"已删除文档 {document_id}")
+
+
+FIELD_LABELS = {
+    "meeting_name": "会议名称", "date": "日期", "place": "地点", "chair": "主持人", "recorder": "记录人",
+    "attendees": "出席", "nonvoting": "列席", "absentees": "缺席", "agenda": "议题", "decisions": "决定事项",
+    "complainant": "反映人", "reported": "被反映人", "allegations": "反映事项", "amounts": "金额（元）",
+    "dates": "涉及日期", "interviewee": "谈话对象", "interviewee_position": "职务", "interviewers": "谈话人",
+}
+
+
+def _format_field(value) -> str:
+    if isinstance(value, list):
+        return "；".join(
+            "，".join(str(v) for v in item.values() if v) if isinstance(item, dict) else
+            (f"{item:,.0f}" if isinstance(item, float) else str(item)) for item in value)
+    return str(value)
+
+
+@app.command()
+def demo() -> None:
+    """用内置示例材料演示：导入 corpora/samples 并显示结果。"""
+    samples = PROJECT_ROOT / "corpora" / "samples"
+    console.print(f"数据目录：{get_settings().home}")
+    results = run_ingest([samples], "示例巡察（2024年第二轮）", DEFAULT_TEAM, "清河县", None, quiet=False)
+    _print_results(results)
+    console.print("查看文档：[bold]xuncha docs list[/]，查看详情：[bold]xuncha docs show <ID>[/]")
+
+
+if __name__ == "__main__":
+    app()

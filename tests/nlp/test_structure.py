@@ -1,0 +1,76 @@
+from nlp.structure import extract_fields
+from nlp.types import DocumentKind
+
+MINUTES = """清河县自然资源局党组会议记录
+时间：2024年3月5日上午9:00  地点：三楼会议室
+主持人：王建华（党组书记、局长）
+出席：李明、张立新、赵某某
+缺席：刘强（出差）
+记录人：陈晨
+议题：
+一、研究办公楼维修项目
+二、研究年终补贴发放
+王建华：这个项目就交给老周的公司做。
+会议决定：
+1. 维修项目由宏达公司承建，金额38万元；
+2. 年底每人发放补贴3000元。"""
+
+
+def test_minutes_header_fields():
+    fields = extract_fields(MINUTES, DocumentKind.MINUTES).as_dict(DocumentKind.MINUTES)
+    assert fields["meeting_name"] == "清河县自然资源局党组会议"
+    assert fields["date"] == "2024-03-05"
+    assert fields["place"] == "三楼会议室"
+    assert fields["chair"] == "王建华"
+    assert fields["recorder"] == "陈晨"
+    assert fields["attendees"] == ["李明", "张立新", "赵某某"]
+    assert fields["absentees"] == ["刘强"]
+    assert fields["agenda"] == ["研究办公楼维修项目", "研究年终补贴发放"]
+    assert fields["decisions"] == ["维修项目由宏达公司承建，金额38万元", "年底每人发放补贴3000元"]
+    assert fields["amounts"] == [380000.0, 3000.0]
+
+
+def test_chair_from_prose():
+    fields = extract_fields("某局班子会\n会议由副局长孙涛同志主持，研究了两项议题。", DocumentKind.MINUTES)
+    assert fields.chair == "孙涛"
+
+
+PETITION = """举报信
+尊敬的巡察组：
+我实名举报青石镇党委书记李某某的问题：
+一是2023年5月6日收受老板送的购物卡2万元；二是违规把低保给亲戚。
+三是用公车接送孩子。
+举报人：张大山
+2024年4月1日"""
+
+
+def test_petition_fields():
+    fields = extract_fields(PETITION, DocumentKind.PETITION)
+    assert fields.complainant == "张大山"
+    assert [(p.name, p.position, p.unit) for p in fields.reported] == [("李某某", "党委书记", "青石镇")]
+    assert len(fields.allegations) == 3
+    assert fields.amounts == [20000.0]
+    assert "2023-05-06" in fields.dates
+
+
+def test_anonymous_petition_with_labelled_reported_person():
+    text = "反映人：匿名\n被反映人：王某某，男，清河县住建局局长\n反映问题：王某某长期在工程中吃拿卡要。"
+    fields = extract_fields(text, DocumentKind.PETITION)
+    assert fields.complainant == "匿名"
+    assert [(p.name, p.position, p.unit) for p in fields.reported] == [("王某某", "局长", "清河县住建局")]
+
+
+def test_interview_fields():
+    text = """个别谈话记录
+谈话对象：周立新（青石镇副镇长）
+谈话人：钱进、孙丽
+谈话时间：2024年4月2日
+谈话地点：青石镇会议室
+问：你对班子怎么看？
+答：还可以。"""
+    fields = extract_fields(text, DocumentKind.INTERVIEW)
+    assert fields.interviewee == "周立新"
+    assert fields.interviewee_position == "青石镇副镇长"
+    assert fields.interviewers == ["钱进", "孙丽"]
+    assert fields.date == "2024-04-02"
+    assert fields.place == "青石镇会议室"
