@@ -34,6 +34,10 @@ CUES: dict[DocumentKind, list[tuple[str, float]]] = {
         (r"被?反映人\s*[：:]|被举报人|举报人\s*[：:]|来信人|来电人|来访人|反映事项|举报事项", 3.0),
         (r"实名举报|匿名|我(?:们)?(?:要|实名)?(?:举报|反映)|特此举报|现举报", 3.0),
         (r"恳请|强烈要求|请求(?:上级|组织|领导)|请(?:巡察组|领导|组织)(?:调查|核实|查处)|严肃查处|还(?:我们|群众)一个公道", 2.0),
+        (r"(?m)^\s*(?:尊敬的)?\S{0,10}巡察组\S{0,6}\s*[：:]\s*$", 3.0),
+        (r"联名信|写(?:了)?这封信|反映如下|情况反映|请巡察组|希望巡察组|帮忙过问|看不下去|句句属实", 2.0),
+        (r"不敢(?:留名|署名)|不留名|怕(?:被)?(?:打击)?报复|穿小鞋", 2.0),
+        (r"反映(?:两个|几个|以下|一些)?问题|反映\S{1,16}的问题|我是\S{0,14}(?:职工|村民|干部|群众|家长|老师)", 1.5),
         (r"此致|敬礼", 1.0),
         (r"联系电话|身份证号", 0.5),
     ],
@@ -45,6 +49,12 @@ CUES: dict[DocumentKind, list[tuple[str, float]]] = {
         (r"谈话时间|谈话地点", 2.0),
         (r"(?m)^\s*巡察组\s*[：:]", 1.5),
         (r"谈话对象(?:反映|认为|表示|谈到)|(?:他|她)反映", 1.5),
+    ],
+    DocumentKind.OTHER: [
+        (r"整改(?:进展|落实)?情况(?:的)?报告|整改方案|整改台账|问题清单", 3.0),
+        (r"民主测评|测评(?:情况|结果)|问卷调查", 3.0),
+        (r"工作总结|工作报告|巡察报告|反馈意见|通知|公告|移交函|实施方案", 2.0),
+        (r"凭证|记账|报销单|账目", 1.0),
     ],
 }
 _COMPILED = {kind: [(re.compile(p), w) for p, w in cues] for kind, cues in CUES.items()}
@@ -78,10 +88,9 @@ def _raw_scores(text: str) -> tuple[dict[DocumentKind, float], dict[DocumentKind
 
 def detect_kind(text: str) -> KindPrediction:
     raw, hits = _raw_scores(text)
-    best = max(raw, key=raw.get)
-    other_raw = MIN_SCORE * 1.5 if raw[best] < MIN_SCORE else 0.0
+    genre_best = max(raw[k] for k in raw if k is not DocumentKind.OTHER)
+    raw[DocumentKind.OTHER] = max(raw[DocumentKind.OTHER], MIN_SCORE * 1.5 if genre_best < MIN_SCORE else 0.0)
     logits = {k.value: v / TEMPERATURE for k, v in raw.items()}
-    logits[DocumentKind.OTHER.value] = other_raw / TEMPERATURE
     peak = max(logits.values())
     exp = {k: math.exp(v - peak) for k, v in logits.items()}
     norm = sum(exp.values())

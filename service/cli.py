@@ -14,12 +14,16 @@ from rich.table import Table
 
 from nlp.types import KIND_LABELS, DocumentKind
 from service import context
+from service.commands import checklist as checklist_commands
+from service.commands import model as model_commands
 from service.ingest import IngestResult, collect_files
 from service.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(help="xuncha 巡察文档智能分析", no_args_is_help=True, add_completion=False)
 docs_app = typer.Typer(help="查看和管理已入库的文档", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
+app.add_typer(checklist_commands.app, name="checklist")
+model_commands.register(app)
 console = Console()
 err = Console(stderr=True)
 

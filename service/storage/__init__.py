@@ -3,6 +3,7 @@
 from service.storage.records import (
     DocumentDetail,
     DocumentSummary,
+    FeedbackRecord,
     FindingRecord,
     InspectionRecord,
     NewDocument,
@@ -12,6 +13,6 @@ from service.storage.repository import Repository
 from service.storage.sql import SqlRepository, open_repository
 
 __all__ = [
-    "DocumentDetail", "DocumentSummary", "FindingRecord", "InspectionRecord", "NewDocument",
+    "DocumentDetail", "DocumentSummary", "FeedbackRecord", "FindingRecord", "InspectionRecord", "NewDocument",
     "NewFinding", "Repository", "SqlRepository", "open_repository",
 ]

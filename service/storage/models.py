@@ -74,3 +74,17 @@ class Finding(Base):
     entities: Mapped[list] = mapped_column(JSON, default=list)
     tags: Mapped[dict | None] = mapped_column(JSON)
     document: Mapped[Document] = relationship(back_populates="findings")
+
+
+class TagFeedback(Base):
+    """A reviewer's verdict on a finding's tags. The text is copied so training survives deletion."""
+
+    __tablename__ = "tag_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(10))  # "confirm" | "reject" | "correct"
+    items: Mapped[list] = mapped_column(JSON, default=list)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -84,3 +84,14 @@ class DocumentDetail(DocumentSummary):
     original_path: str = ""
     text: str = ""
     findings: list[FindingRecord] = field(default_factory=list)
+
+
+@dataclass
+class FeedbackRecord:
+    id: int
+    finding_id: int | None
+    text: str
+    action: str
+    items: list[str]
+    reviewer: str
+    created_at: datetime

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from service.storage.records import DocumentDetail, DocumentSummary, InspectionRecord, NewDocument
+from service.storage.records import (
+    DocumentDetail,
+    DocumentSummary,
+    FeedbackRecord,
+    FindingRecord,
+    InspectionRecord,
+    NewDocument,
+)
 
 
 class Repository(Protocol):
@@ -27,3 +34,10 @@ class Repository(Protocol):
         """Delete a document with its findings; return its original's path, or None if absent."""
 
     def original_in_use(self, original_path: str) -> bool: ...
+
+    def get_finding(self, finding_id: int) -> FindingRecord | None: ...
+
+    def add_feedback(self, finding_id: int | None, text: str, action: str, items: list[str], reviewer: str) -> int:
+        """Record a reviewer's confirm/reject/correct verdict; returns its id."""
+
+    def list_feedback(self) -> list[FeedbackRecord]: ...

@@ -15,6 +15,7 @@ from service.storage import models
 from service.storage.records import (
     DocumentDetail,
     DocumentSummary,
+    FeedbackRecord,
     FindingRecord,
     InspectionRecord,
     NewDocument,
@@ -148,3 +149,23 @@ class SqlRepository:
     def original_in_use(self, original_path: str) -> bool:
         with self.session() as session:
             return session.scalar(select(func.count()).where(models.Document.original_path == original_path)) > 0
+
+    def get_finding(self, finding_id: int) -> FindingRecord | None:
+        with self.session() as session:
+            f = session.get(models.Finding, finding_id)
+            if f is None:
+                return None
+            return FindingRecord(**{k: getattr(f, k) for k in _FINDING_FIELDS}, id=f.id, document_id=f.document_id)
+
+    def add_feedback(self, finding_id: int | None, text: str, action: str, items: list[str], reviewer: str) -> int:
+        with self._sessions.begin() as session:
+            row = models.TagFeedback(finding_id=finding_id, text=text, action=action, items=items, reviewer=reviewer)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def list_feedback(self) -> list[FeedbackRecord]:
+        with self.session() as session:
+            rows = session.scalars(select(models.TagFeedback).order_by(models.TagFeedback.id))
+            return [FeedbackRecord(r.id, r.finding_id, r.text, r.action, r.items, r.reviewer, r.created_at)
+                    for r in rows]

@@ -1,0 +1,63 @@
+"""Labelled findings from ``corpora/findings`` and the fixed train/dev split.
+
+The split is a pure function of the text (an MD5 bucket), so it never changes between runs and
+no tuning step can move an example from dev into train.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+FINDINGS_DIR = Path(__file__).resolve().parents[1] / "corpora" / "findings"
+DEV_BUCKETS = 5  # one bucket in five is dev
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    items: tuple[str, ...]
+    voice: str = "other"
+    source: str = ""
+
+    @property
+    def is_finding(self) -> bool:
+        return bool(self.items)
+
+
+def split_of(text: str) -> str:
+    digest = hashlib.md5(text.strip().encode("utf-8")).digest()
+    return "dev" if digest[0] % DEV_BUCKETS == 0 else "train"
+
+
+def read_jsonl(path: Path) -> Iterable[dict]:
+    with path.open(encoding="utf-8") as stream:
+        for number, line in enumerate(stream, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"{path.name} 第 {number} 行不是合法的 JSON：{error.msg}") from None
+
+
+def load_examples(directory: Path = FINDINGS_DIR) -> list[Example]:
+    seen: set[str] = set()
+    examples = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for row in read_jsonl(path):
+            text = row["text"].strip()
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            items = tuple(row.get("items") or ()) if row.get("is_finding", True) else ()
+            examples.append(Example(text, items, row.get("voice", "other"), path.stem))
+    return examples
+
+
+def train_dev(examples: list[Example]) -> tuple[list[Example], list[Example]]:
+    train = [e for e in examples if split_of(e.text) == "train"]
+    dev = [e for e in examples if split_of(e.text) == "dev"]
+    return train, dev

@@ -1,0 +1,106 @@
+"""Trained artefacts in ``models/``: saving, fingerprinting and loading the tagger."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import joblib
+
+from index.embeddings import Embedder, create_embedder
+from nlp.checklist import CHECKLIST_DIR, load_checklist
+from nlp.dataset import FINDINGS_DIR
+from nlp.tagger import FindingTagger
+from service.settings import Settings, get_settings
+
+TAGGER_FILE = "tagger.joblib"
+TAGGER_META = "tagger.json"
+
+
+class ModelMissing(RuntimeError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"尚未训练标注模型（缺少 {path}）。请先运行：xuncha train")
+
+
+def data_fingerprint(extra: bytes = b"") -> str:
+    """Hash of every file the tagger is trained from, so stale artefacts are detected."""
+    digest = hashlib.sha256(extra)
+    for directory in (CHECKLIST_DIR, FINDINGS_DIR):
+        for path in sorted(directory.glob("*")):
+            if path.is_file():
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    return create_embedder(settings.embedding_backend, settings.embedding_model,
+                           cache=settings.models_dir / "embedding-cache.sqlite")
+
+
+def _atomic_dump(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    os.close(handle)
+    try:
+        joblib.dump(obj, temporary, compress=3)
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+@dataclass
+class TaggerMeta:
+    fingerprint: str
+    checklist_version: str
+    embedder: str
+    examples: int
+    feedback: int
+    seconds: float
+
+    @classmethod
+    def read(cls, settings: Settings) -> TaggerMeta | None:
+        path = settings.models_dir / TAGGER_META
+        return cls(**json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+
+
+def save_tagger(tagger: FindingTagger, meta: TaggerMeta, settings: Settings) -> Path:
+    embed = tagger.embed
+    tagger.embed = None  # the embedder is injected at load time, never pickled
+    try:
+        _atomic_dump(tagger, settings.models_dir / TAGGER_FILE)
+    finally:
+        tagger.embed = embed
+    (settings.models_dir / TAGGER_META).write_text(json.dumps(meta.__dict__, ensure_ascii=False, indent=1),
+                                                   encoding="utf-8")
+    _load_tagger.cache_clear()
+    return settings.models_dir / TAGGER_FILE
+
+
+def load_tagger(settings: Settings | None = None) -> FindingTagger:
+    """The trained tagger with the configured embedder injected (cached per configuration)."""
+    settings = settings or get_settings()
+    path = settings.models_dir / TAGGER_FILE
+    if not path.exists():
+        raise ModelMissing(path)
+    return _load_tagger(str(path), path.stat().st_mtime, settings.embedding_backend, settings.embedding_model)
+
+
+@lru_cache(maxsize=2)
+def _load_tagger(path: str, mtime: float, backend: str, model: str | None) -> FindingTagger:
+    settings = Settings(models_dir=Path(path).parent, embedding_backend=backend, embedding_model=model)
+    tagger = joblib.load(path)
+    meta = TaggerMeta.read(settings)
+    if tagger.prototypes_ is not None:
+        embedder = embedder_for(settings)
+        if meta and meta.embedder != embedder.name:
+            raise RuntimeError(f"模型训练时使用的向量模型为 {meta.embedder}，当前配置为 {embedder.name}，"
+                               "请重新运行 xuncha train")
+        tagger.embed = embedder.embed_queries
+    tagger.checklist = load_checklist()
+    return tagger

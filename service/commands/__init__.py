@@ -1,0 +1,1 @@
+"""Sub-commands of the ``xuncha`` CLI, one module per concern."""

@@ -1,0 +1,145 @@
+"""``xuncha train``, ``xuncha tag`` and ``xuncha eval``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from nlp.checklist import load_checklist
+from nlp.dataset import load_examples, train_dev
+from nlp.evaluation.metrics import Counts
+from nlp.training import fit_tagger
+from service import artefacts, feedback
+from service.commands.common import console, err, read_jsonl_stdin
+from service.settings import get_settings
+
+
+def train(check: bool = typer.Option(False, "--check", help="只检查模型是否存在且与数据一致")) -> None:
+    """用仓库中的负面清单和标注数据（训练集）以及审核反馈训练标注模型。"""
+    settings = get_settings()
+    reviewed = feedback.training_examples(settings)
+    fingerprint = artefacts.data_fingerprint(json.dumps([e.__dict__ for e in reviewed], ensure_ascii=False).encode())
+    meta = artefacts.TaggerMeta.read(settings)
+    if check:
+        fresh = meta is not None and meta.fingerprint == fingerprint and (settings.models_dir / artefacts.TAGGER_FILE).exists()
+        console.print("模型已是最新" if fresh else "模型缺失或已过期，需要运行 xuncha train")
+        raise typer.Exit(0 if fresh else 1)
+    started = time.perf_counter()
+    with console.status("读取负面清单和标注数据…"):
+        checklist = load_checklist()
+        train_examples, dev_examples = train_dev(load_examples())
+    console.print(f"负面清单 {len(checklist.items)} 条；训练样本 {len(train_examples)} 条"
+                  f"（另有 {len(dev_examples)} 条留作评测，不参与训练）；审核反馈 {len(reviewed)} 条")
+    embedder = artefacts.embedder_for(settings)
+    with console.status(f"计算语义向量（{embedder.name}，首次较慢）…"):
+        embedder.embed_queries([e.text for e in train_examples + reviewed])
+    with console.status("训练标注模型…"):
+        tagger = fit_tagger(checklist, train_examples + reviewed, embedder.embed_queries)
+    seconds = time.perf_counter() - started
+    path = artefacts.save_tagger(tagger, artefacts.TaggerMeta(
+        fingerprint, checklist.version, embedder.name, len(train_examples), len(reviewed), round(seconds, 1)),
+        settings)
+    console.print(f"[green]训练完成[/]，用时 {seconds:.0f} 秒，模型已保存到 {path}")
+
+
+def tag(texts: list[str] = typer.Argument(None, help="要标注的文字；不提供时从标准输入读取 JSONL"),
+        top_k: int = typer.Option(3, "--top-k", "-k", help="每条返回的清单条目数")) -> None:
+    """标注文字：是否问题、负面清单条目、三个聚焦、纪律类别及依据，输出 JSONL。"""
+    try:
+        tagger = artefacts.load_tagger()
+        rows = [{"id": i + 1, "text": t} for i, t in enumerate(texts)] if texts else list(read_jsonl_stdin())
+    except (artefacts.ModelMissing, ValueError) as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2)
+    tagger.top_k = top_k
+    for start in range(0, len(rows), 256):
+        chunk = rows[start:start + 256]
+        for row, result in zip(chunk, tagger.tag([r["text"] for r in chunk])):
+            sys.stdout.write(json.dumps(result.as_json(row.get("id")), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag 或 ingest，只运行一项评测")) -> None:
+    """在留出的评测集上打印质量指标（标注模型与两个基线、文档结构抽取）。"""
+    if only in (None, "tag"):
+        _evaluate_tagging()
+    if only in (None, "ingest"):
+        _evaluate_ingest()
+
+
+def _evaluate_tagging() -> None:
+    from nlp.evaluation import tagging
+
+    settings = get_settings()
+    try:
+        tagger = artefacts.load_tagger(settings)
+    except artefacts.ModelMissing as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2)
+    checklist = load_checklist()
+    train_examples, dev = train_dev(load_examples())
+    embedder = artefacts.embedder_for(settings)
+    with console.status("在开发集上评测…"):
+        systems = [
+            tagging.tagger_scores(tagger, dev),
+            tagging.keyword_baseline(checklist, dev),
+            tagging.embedding_baseline(checklist, train_examples, dev, embedder.embed_queries),
+        ]
+    positives = sum(e.is_finding for e in dev)
+    table = Table(title=f"标注评测（开发集 {len(dev)} 条，其中问题 {positives} 条；目标：top-3 ≥ 0.85，聚焦准确率 ≥ 0.85）")
+    table.add_column("指标")
+    for system in systems:
+        table.add_column(system.name, justify="right")
+    rows = [
+        ("是否问题 精确率", lambda s: s.finding.precision), ("是否问题 召回率", lambda s: s.finding.recall),
+        ("是否问题 F1", lambda s: s.finding.f1), ("清单条目 top-1 准确率", lambda s: s.top1),
+        ("清单条目 top-3 准确率", lambda s: s.top3), ("三个聚焦 准确率", lambda s: s.focus_accuracy),
+        ("三个聚焦 macro-F1", lambda s: s.focus_macro_f1), ("纪律类别 macro-F1", lambda s: s.discipline_macro_f1),
+    ]
+    for label, metric in rows:
+        table.add_row(label, *(_fmt(metric(s)) for s in systems))
+    console.print(table)
+
+
+def _evaluate_ingest() -> None:
+    from nlp.evaluation import ingest
+
+    with console.status("评测文档类型识别和结构抽取…"):
+        result = ingest.evaluate()
+    console.print(f"文档类型识别准确率：{result.kind_accuracy:.3f}（{result.kind_correct}/{result.documents}）")
+    confusion = Table(title="类型混淆（行：标注，列：识别）")
+    kinds = ["minutes", "petition", "interview", "other"]
+    confusion.add_column("")
+    for kind in kinds:
+        confusion.add_column(kind, justify="right")
+    for gold in kinds:
+        confusion.add_row(gold, *(str(result.confusion[(gold, p)]) for p in kinds))
+    console.print(confusion)
+    table = Table(title="结构字段抽取（按标注类型抽取）")
+    for column in ("字段", "精确率", "召回率", "F1", "标注数"):
+        table.add_column(column, justify="right")
+    for name, counts in result.fields.items():
+        table.add_row(name, _fmt(counts.precision), _fmt(counts.recall), _fmt(counts.f1), f"{counts.gold:.0f}")
+    console.print(table)
+    console.print(f"反映事项条数完全正确：{result.allegation_exact}/{result.petitions}")
+    people = Table(title="人名识别（标注中的人名）")
+    for column in ("方法", "召回率", "识别出的人名数", "其中属于标注人名的比例"):
+        people.add_column(column, justify="right")
+    for method, counts in result.person_recall.items():
+        people.add_row(method, _fmt(counts.recall), f"{counts.predicted:.0f}", _fmt(counts.precision))
+    console.print(people)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(tag)
+    app.command("eval")(evaluate)
