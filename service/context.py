@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
+
+from service import artefacts
 
 from service.ingest import Ingestor
 from service.originals import OriginalStore
 from service.settings import Settings, get_settings
 from service.storage import SqlRepository, open_repository
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=4)
@@ -20,7 +25,22 @@ def repository(settings: Settings | None = None) -> SqlRepository:
     return _repository(settings.db_url)
 
 
-def ingestor(settings: Settings | None = None) -> Ingestor:
+def finding_tagger(settings: Settings | None = None):
+    """A callable tagging finding texts into JSON-ready dicts, or None when no model is trained."""
+    try:
+        tagger = artefacts.load_tagger(settings or get_settings())
+    except artefacts.ModelMissing:
+        log.warning("no trained tagger: findings are stored untagged")
+        return None
+
+    def tag(texts: list[str]) -> list[dict]:
+        return [dict(result.as_json(), labels=tagger.labels_of(result)) for result in tagger.tag(texts)]
+
+    return tag
+
+
+def ingestor(settings: Settings | None = None, tag: bool = True) -> Ingestor:
     settings = settings or get_settings()
     return Ingestor(repository(settings), OriginalStore(settings.originals_dir),
-                    max_bytes=settings.max_file_bytes, ocr=settings.ocr)
+                    max_bytes=settings.max_file_bytes, ocr=settings.ocr,
+                    tagger=finding_tagger(settings) if tag else None)
