@@ -16,6 +16,7 @@ from nlp.types import KIND_LABELS, DocumentKind
 from service import context
 from service.commands import checklist as checklist_commands
 from service.commands import model as model_commands
+from service.commands import review as review_commands
 from service.ingest import IngestResult, collect_files
 from service.settings import PROJECT_ROOT, get_settings
 
@@ -24,6 +25,7 @@ docs_app = typer.Typer(help="查看和管理已入库的文档", no_args_is_help
 app.add_typer(docs_app, name="docs")
 app.add_typer(checklist_commands.app, name="checklist")
 model_commands.register(app)
+app.command()(review_commands.review)
 console = Console()
 err = Console(stderr=True)
 
@@ -141,7 +143,7 @@ def docs_show(document_id: int, as_json: bool = typer.Option(False, "--json")) -
 @docs_app.command("delete")
 def docs_delete(document_id: int) -> None:
     """删除一份文档及其候选问题。"""
-    if not context.ingestor().delete(document_id):
+    if not context.ingestor(tag=False).delete(document_id):
         err.print(f"[red]没有编号为 {document_id} 的文档[/]")
         raise typer.Exit(1)
     console.print(f"已删除文档 {document_id}")

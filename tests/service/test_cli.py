@@ -70,7 +70,7 @@ def small_model(tmp_path, monkeypatch):
     train, _ = train_dev(load_examples())
     train = [e for e in train if not e.items or set(e.items) <= keep]
     tagger = fit_tagger(checklist, train, None)
-    artefacts.save_tagger(tagger, artefacts.TaggerMeta("test", full.version, "", len(train), 0, 0.0),
+    artefacts.save_tagger(tagger, artefacts.TaggerMeta(artefacts.data_fingerprint(b"[]"), full.version, "", len(train), 0, 0.0),
                           get_settings())
     yield
     get_settings.cache_clear()
@@ -100,3 +100,29 @@ def test_console_script_is_installed():
     completed = subprocess.run([str(Path(sys.executable).parent / "xuncha"), "--help"], capture_output=True,
                                text=True, timeout=120)
     assert completed.returncode == 0 and "巡察" in completed.stdout
+
+
+def test_reviewed_tags_become_training_data(xuncha_home, small_model, make_docx):
+    from service import context, feedback
+
+    result = runner.invoke(app, ["ingest", str(make_docx(PETITION_LINES, "信.docx")), "-i", "第二轮", "--json"])
+    document_id = json.loads(result.stdout)[0]["document_id"]
+    findings = context.repository().get_document(document_id).findings
+    tagged = next(f for f in findings if f.tags and f.tags["labels"])
+    assert {"finding_score", "checklist", "focus", "evidence"} <= set(tagged.tags)
+
+    assert runner.invoke(app, ["train", "--check"]).exit_code == 0
+    assert runner.invoke(app, ["review", str(tagged.id), "-a", "confirm", "--by", "张审核"]).exit_code == 0
+    other = next(f for f in findings if f.id != tagged.id)
+    corrected = runner.invoke(app, ["review", str(other.id), "-a", "correct", "--items", "c2-01", "--by", "张审核"])
+    assert corrected.exit_code == 0, corrected.output
+    bad = runner.invoke(app, ["review", str(other.id), "-a", "correct", "--items", "Z9-99", "--by", "张审核"])
+    assert bad.exit_code == 1 and "Z9-99" in bad.output
+
+    examples = {e.text: e.items for e in feedback.training_examples(get_settings())}
+    assert examples[tagged.text] == tuple(tagged.tags["labels"])
+    assert examples[other.text] == ("C2-01",)
+    rows = context.repository().list_feedback()
+    assert [r.reviewer for r in rows] == ["张审核", "张审核"] and all(r.created_at for r in rows)
+    check = runner.invoke(app, ["train", "--check"])
+    assert check.exit_code == 1  # new feedback makes the saved model stale

@@ -1,0 +1,28 @@
+"""``xuncha review``: confirm, reject or correct the tags of a stored finding."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from nlp.checklist import load_checklist
+from service import context, feedback
+from service.commands.common import console, err
+
+
+def review(
+    finding_id: int = typer.Argument(..., help="候选问题编号（xuncha docs show --json 中的 id）"),
+    action: str = typer.Option(..., "--action", "-a", help="confirm（确认）、reject（否定）或 correct（更正）"),
+    items: Optional[str] = typer.Option(None, "--items", help="更正后的清单条目编号，逗号分隔，如 C2-01,C2-05"),
+    reviewer: str = typer.Option(..., "--by", help="审核人"),
+) -> None:
+    """审核候选问题的标注；下次 xuncha train 会从审核结果中学习。"""
+    ids = [i.strip().upper() for i in (items or "").split(",") if i.strip()]
+    known = {item.id for item in load_checklist().items}
+    try:
+        feedback.record(context.repository(), finding_id, action, reviewer, ids, known)
+    except feedback.FeedbackError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(1)
+    console.print(f"已记录{feedback.ACTIONS[action]}：候选问题 {finding_id}" + (f" → {'、'.join(ids)}" if ids else ""))
