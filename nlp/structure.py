@@ -43,6 +43,13 @@ _LABEL_RE = re.compile(
 )
 DECISION_HEADER = re.compile(r"会议决定|决定事项|议定事项|会议议定|形成(?:如下|以下)决定|会议研究决定|经研究决定|决定如下")
 _ALLEGATION_ZONE = re.compile(r"反映(?:的)?(?:主要)?(?:问题|事项)|举报(?:的)?(?:主要)?(?:问题|事项)|主要问题")
+_PROSE_PLACE = re.compile(r"[在于]([\u4e00-\u9fff\d（）()]{2,20}?(?:会议室|办公室|大厅|礼堂|村部|活动室|活动中心|报告厅|接待室|谈话室))"
+                          r"(?:召开|举行|进行|开展|$|[，。])")
+_PROSE_ATTENDEES = re.compile(r"(?:出席|参加|参会|到会|与会)(?:会议)?(?:的)?(?:人员|同志)?(?:有|为|是)[：:]?([^。\n]{2,200})")
+_PROSE_CHAIR = re.compile(r"(?:会议)?由([\u4e00-\u9fff×某]{2,12}?)(?:同志)?(?:召集并)?主持|"
+                          r"([\u4e00-\u9fff×某]{2,10}?)(?:同志)?主持(?:召开|会议)")
+_PROSE_INTERVIEWEE = re.compile(r"(?:与|同|对|找)([\u4e00-\u9fff×某]{2,12}?)(?:同志)?(?:[（(]([^）)]{2,30})[）)])?"
+                                r"(?:进行了?|开展了?)(?:个别)?谈话|谈话对象(?:为|是)([\u4e00-\u9fff×某]{2,12}?)(?:同志)?[，,（(。]")
 _INLINE_ALLEGATION = re.compile(r"(?<=[。；;，,])\s*(?=[一二三四五六七八九十]+是)")
 _NAME_SPLIT = re.compile(r"[、，,；;\s/]+|及|和|与")
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
@@ -172,8 +179,15 @@ def _common(text: str, labels: dict, fields: DocumentFields) -> None:
             if found:
                 fields.date = str(found[0].value)
                 break
+    head = "\n".join(text.split("\n")[:8])
+    if fields.date is None:
+        found = [e for e in entities.dates(head) if len(str(e.value)) == 10]
+        fields.date = str(found[0].value) if found else None
     if "place" in labels:
         fields.place = labels["place"][0][0] or None
+    else:
+        match = _PROSE_PLACE.search(head)
+        fields.place = match.group(1) if match else None
     if "recorder" in labels:
         fields.recorder = first_name(labels["recorder"][0][0])
     year = default_year(text, fields)
@@ -202,9 +216,13 @@ def minutes_fields(text: str) -> DocumentFields:
     if "chair" in labels:
         fields.chair = first_name(labels["chair"][0][0])
     else:
-        match = re.search(r"(?:会议)?由(\S{2,12}?)(?:同志)?主持", text[:1500])
+        match = _PROSE_CHAIR.search(text[:1500])
         if match:
-            fields.chair = clean_name(match.group(1))
+            fields.chair = clean_name(match.group(1) or match.group(2))
+    if "attendees" not in labels:
+        match = _PROSE_ATTENDEES.search(text[:1500])
+        if match:
+            fields.attendees = names_in(match.group(1))
     for key in ("attendees", "nonvoting", "absentees"):
         for value, _ in labels.get(key, []):
             for name in names_in(value):
@@ -322,6 +340,12 @@ def interview_fields(text: str) -> DocumentFields:
         rest = inside.group(1) if inside else value.split("，", 1)[1] if "，" in value else ""
         if rest and entities.positions(rest):
             fields.interviewee_position = rest.strip()
+    if fields.interviewee is None:
+        match = _PROSE_INTERVIEWEE.search(text[:1500])
+        if match:
+            fields.interviewee = clean_name(match.group(1) or match.group(3) or "")
+            if match.group(2) and entities.positions(match.group(2)):
+                fields.interviewee_position = match.group(2)
     if not fields.interviewee_position and "interviewee_position" in labels:
         fields.interviewee_position = labels["interviewee_position"][0][0] or None
     for value, _ in labels.get("interviewers", []):

@@ -74,3 +74,17 @@ def test_interview_fields():
     assert fields.interviewers == ["钱进", "孙丽"]
     assert fields.date == "2024-04-02"
     assert fields.place == "青石镇会议室"
+
+
+def test_minutes_header_written_as_prose():
+    text = ("某局班子会议记录\n2024年5月6日上午，局班子会议在三楼会议室召开，会议由局长王建华同志主持。"
+            "出席会议的有李明、张立新和赵某某。\n会议决定：同意。")
+    fields = extract_fields(text, DocumentKind.MINUTES)
+    assert (fields.date, fields.place, fields.chair) == ("2024-05-06", "三楼会议室", "王建华")
+    assert fields.attendees == ["李明", "张立新", "赵某某"]
+
+
+def test_interview_written_as_narrative():
+    text = "谈话记录\n2024年4月2日，巡察组在镇会议室与周立新（青石镇副镇长）进行个别谈话。"
+    fields = extract_fields(text, DocumentKind.INTERVIEW)
+    assert (fields.interviewee, fields.interviewee_position, fields.date) == ("周立新", "青石镇副镇长", "2024-04-02")
