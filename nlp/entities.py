@@ -136,6 +136,9 @@ def organisations(text: str) -> list[Entity]:
             continue
         while run and not run[-1][0].endswith(ORG_SUFFIXES):
             run.pop()
+        while (run and run[0][1] not in ("ns", "nt", "nz", "j") and run[0][0] not in _ADMIN
+               and not (len(run) > 1 and run[1][0][0] in _ADMIN)):
+            run.pop(0)
         if run:
             start = run[0][2]
             end = run[-1][2] + len(run[-1][0])

@@ -15,7 +15,7 @@ from nlp import entities
 from nlp.types import DocumentKind
 
 ENUMERATOR = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、,是]?|[一二三四五六七八九十]+\s*[、.．]"
+    r"^\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+(?:项|条|点|个问题|个方面)?[，、,是：:]?|[一二三四五六七八九十]+\s*[、.．]"
     r"|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d{1,2}\s*[、.．)）](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|议题[一二三四五六七八九十\d]+\s*[：:]?)\s*"
 )
 
@@ -219,7 +219,8 @@ def minutes_fields(text: str) -> DocumentFields:
         match = _PROSE_CHAIR.search(text[:1500])
         if match:
             fields.chair = clean_name(match.group(1) or match.group(2))
-    if "attendees" not in labels:
+    _attendance_table(lines, fields)
+    if "attendees" not in labels and not fields.attendees:
         match = _PROSE_ATTENDEES.search(text[:1500])
         if match:
             fields.attendees = names_in(match.group(1))
@@ -237,6 +238,32 @@ def minutes_fields(text: str) -> DocumentFields:
                          re.finditer(r"(?m)^\s*议题[一二三四五六七八九十\d]+\s*[：:、]\s*(.+)$", text)]
     fields.decisions = _decisions(lines)
     return fields
+
+
+_PRESENT = {"是", "出席", "到会", "√", "✓", "参加", "在"}
+_ABSENT = {"否", "缺席", "请假", "×", "未到", "未出席"}
+
+
+def _attendance_table(lines: list[str], fields: DocumentFields) -> None:
+    """Attendance kept as a table (姓名 / 出席 columns): present, absent and non-voting people."""
+    for index, line in enumerate(lines):
+        header = [c.strip() for c in line.split("\t")]
+        if "姓名" not in header or not any(re.search("出席|参会|到会|签到|出勤", c) for c in header):
+            continue
+        name_col = header.index("姓名")
+        status_col = next(i for i, c in enumerate(header) if re.search("出席|参会|到会|出勤", c) or c == "签到")
+        for row in lines[index + 1:]:
+            cells = [c.strip() for c in row.split("\t")]
+            if len(cells) <= max(name_col, status_col):
+                break
+            name, status = clean_name(cells[name_col]), cells[status_col]
+            if not name:
+                continue
+            target = (fields.nonvoting if "列席" in status else fields.absentees if status in _ABSENT
+                      else fields.attendees if status in _PRESENT or re.match(r"\d{1,2}:\d{2}", status) else None)
+            if target is not None and name not in target:
+                target.append(name)
+        return
 
 
 def _decisions(lines: list[str]) -> list[str]:

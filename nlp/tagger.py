@@ -7,7 +7,8 @@ A scikit-learn estimator combining three kinds of evidence:
 * supervised — a logistic-regression model over those features for "is this a finding" and for
   the checklist item (multinomial, one class per item);
 * semantic — cosine similarity of the text to every item's prototype (mean embedding of its
-  title, manifestations and synonyms) from an injected embedder, z-scored per text.
+  title, manifestations and synonyms) and to the nearest labelled training example of each item
+  (leave-one-out while fitting), from an injected embedder, z-scored per text.
 
 Probabilities are calibrated: the finding model by cross-validated sigmoid calibration, the item
 model by a temperature fitted on out-of-fold predictions. 三个聚焦 and discipline scores are the
@@ -97,8 +98,9 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
     (primary first; empty for a text that is not a finding)."""
 
     def __init__(self, checklist: Checklist | None = None, embed: EmbedFn | None = None, top_k: int = 3,
-                 c_items: float = 20.0, c_finding: float = 4.0, semantic_weight: float = 1.0,
-                 keyword_weight: float = 1.0, threshold: float = 0.5, random_state: int = 0) -> None:
+                 c_items: float = 20.0, c_finding: float = 4.0, semantic_weight: float = 0.3,
+                 keyword_weight: float = 1.0, threshold: float = 0.5, calibrate_items: bool = True,
+                 random_state: int = 0) -> None:
         self.checklist = checklist
         self.embed = embed
         self.top_k = top_k
@@ -107,6 +109,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self.semantic_weight = semantic_weight
         self.keyword_weight = keyword_weight
         self.threshold = threshold
+        self.calibrate_items = calibrate_items
         self.random_state = random_state
 
     # ----- features
@@ -122,18 +125,35 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             return None
         return np.asarray(self.embed(list(texts)), dtype=np.float32)
 
-    def _semantic_features(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
+    def _neighbour_similarity(self, similarity_to_examples: np.ndarray) -> np.ndarray:
+        """Per item, the highest similarity to a training example labelled with that item."""
+        out = np.full((similarity_to_examples.shape[0], len(self.item_ids_)), -1.0, dtype=np.float32)
+        for column, members in enumerate(self.example_members_):
+            if len(members):
+                out[:, column] = similarity_to_examples[:, members].max(axis=1)
+        return out
+
+    def _semantic_features(self, texts: Sequence[str], vectors: np.ndarray | None = None,
+                           leave_one_out: bool = False) -> np.ndarray | None:
+        """``[prototype similarity | nearest labelled example similarity]`` per item, or None."""
         vectors = self._embed(texts) if vectors is None else vectors
         if vectors is None:
-            return np.zeros((len(texts), len(self.item_ids_)), dtype=np.float32)
-        return vectors @ self.prototypes_.T
+            return None
+        to_examples = vectors @ self.example_vectors_.T
+        if leave_one_out:
+            np.fill_diagonal(to_examples, -1.0)
+        return np.hstack([vectors @ self.prototypes_.T, self._neighbour_similarity(to_examples)])
 
-    def _features(self, texts: Sequence[str], similarity: np.ndarray | None = None) -> sparse.csr_matrix:
-        similarity = self._semantic_features(texts) if similarity is None else similarity
+    def _features(self, texts: Sequence[str], semantic: np.ndarray | None = None) -> sparse.csr_matrix:
+        semantic = self._semantic_features(texts) if semantic is None else semantic
         parts = [self.vectorizer_.transform(texts), self._lexical_features(texts)]
-        if self.prototypes_ is not None:
-            z = _zscore_rows(similarity) * 0.1 * self.semantic_weight
-            parts.append(sparse.csr_matrix(np.hstack([z, similarity.max(axis=1, keepdims=True)])))
+        if semantic is not None:
+            prototype, neighbour = np.hsplit(semantic, 2)
+            scale = self.semantic_weight
+            parts.append(sparse.csr_matrix(np.hstack([
+                _zscore_rows(prototype) * scale, _zscore_rows(neighbour) * scale,
+                prototype.max(axis=1, keepdims=True), neighbour.max(axis=1, keepdims=True),
+            ])))
         return sparse.hstack(parts).tocsr()
 
     # ----- estimator API
@@ -168,8 +188,14 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             prototypes = np.vstack([vectors[self.phrase_owner_ == i].mean(axis=0) for i in range(len(items))])
             self.prototypes_ = prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)
 
-        similarity = self._semantic_features(texts)
-        features = self._features(texts, similarity)
+        self.example_vectors_, self.example_members_ = None, []
+        semantic = None
+        if self.prototypes_ is not None:
+            self.example_vectors_ = self._embed(texts)
+            self.example_members_ = [np.flatnonzero([item_id in ids for ids in labels])
+                                     for item_id in self.item_ids_]
+            semantic = self._semantic_features(texts, self.example_vectors_, leave_one_out=True)
+        features = self._features(texts, semantic)
         is_finding = np.array([bool(ids) for ids in labels], dtype=int)
         base = LogisticRegression(C=self.c_finding, max_iter=3000, class_weight="balanced")
         self.finding_model_ = CalibratedClassifierCV(base, method="sigmoid", cv=3).fit(features, is_finding)
@@ -188,7 +214,9 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         item_weights = np.array(weights + [0.5] * len(description_targets))
         self.item_model_ = LogisticRegression(C=self.c_items, max_iter=3000)
         self.item_model_.fit(item_features, item_targets, sample_weight=item_weights)
-        self.temperature_ = self._fit_temperature(item_features, item_targets, item_weights)
+        self.item_model_.coef_ = self.item_model_.coef_.astype(np.float32)  # halves the artefact
+        self.temperature_ = (self._fit_temperature(item_features, item_targets, item_weights)
+                             if self.calibrate_items else 1.0)
         self.classes_ = np.array([False, True])
         return self
 
@@ -241,8 +269,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         if not texts:
             return []
         vectors = self._embed(texts)
-        similarity = self._semantic_features(texts, vectors)
-        features = self._features(texts, similarity)
+        features = self._features(texts, self._semantic_features(texts, vectors))
         finding = self.finding_model_.predict_proba(features)[:, 1]
         items = self._item_probabilities(features)
         results = []

@@ -131,12 +131,12 @@ def docs_show(document_id: int, as_json: bool = typer.Option(False, "--json")) -
         if value not in (None, [], {}):
             console.print(f"  {FIELD_LABELS.get(key, key)}：{_format_field(value)}")
     table = Table(title=f"候选问题（{len(detail.findings)} 条）")
-    for column in ("#", "页", "位置", "发言人", "内容", "实体"):
+    for column in ("#", "页", "位置", "发言人", "内容", "实体", "标注"):
         table.add_column(column)
     for f in detail.findings:
         ents = "；".join(f"{e['text']}" for e in f.entities)
         table.add_row(str(f.seq + 1), str(f.page or ""), f"{f.source_start}-{f.source_end}", f.speaker or "",
-                      f.text, ents)
+                      f.text, ents, _tag_summary(f.tags))
     console.print(table)
 
 
@@ -155,6 +155,15 @@ FIELD_LABELS = {
     "complainant": "反映人", "reported": "被反映人", "allegations": "反映事项", "amounts": "金额（元）",
     "dates": "涉及日期", "interviewee": "谈话对象", "interviewee_position": "职务", "interviewers": "谈话人",
 }
+
+
+def _tag_summary(tags: dict | None) -> str:
+    if not tags:
+        return "未标注"
+    if not tags.get("is_finding"):
+        return f"[dim]非问题 {1 - tags['finding_score']:.2f}[/]"
+    top = tags["checklist"][0]
+    return f"[bold]{top['id']}[/] {top['title']}（{top['score']:.2f}）聚焦{tags['focus']}"
 
 
 def _format_field(value) -> str:

@@ -88,3 +88,11 @@ def test_interview_written_as_narrative():
     text = "谈话记录\n2024年4月2日，巡察组在镇会议室与周立新（青石镇副镇长）进行个别谈话。"
     fields = extract_fields(text, DocumentKind.INTERVIEW)
     assert (fields.interviewee, fields.interviewee_position, fields.date) == ("周立新", "青石镇副镇长", "2024-04-02")
+
+
+def test_attendance_kept_as_a_table():
+    text = ("某公司班子会议记录\n序号\t姓名\t职务\t出席\t签到时间\n1\t孙国栋\t董事长\t是\t14:25\n"
+            "2\t陈静\t财务部经理\t列席\t14:20\n3\t王丽\t纪检委员\t否\t病假\n议题：\n第三项，员工食堂外包")
+    fields = extract_fields(text, DocumentKind.MINUTES)
+    assert (fields.attendees, fields.nonvoting, fields.absentees) == (["孙国栋"], ["陈静"], ["王丽"])
+    assert fields.agenda == ["员工食堂外包"]
