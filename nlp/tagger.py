@@ -99,7 +99,8 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
 
     def __init__(self, checklist: Checklist | None = None, embed: EmbedFn | None = None, top_k: int = 3,
                  c_items: float = 20.0, c_finding: float = 4.0, semantic_weight: float = 0.3,
-                 keyword_weight: float = 1.0, threshold: float = 0.5, calibrate_items: bool = True,
+                 keyword_weight: float = 1.0, neighbours: bool = True, threshold: float = 0.5,
+                 calibrate_items: bool = True,
                  random_state: int = 0) -> None:
         self.checklist = checklist
         self.embed = embed
@@ -108,6 +109,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self.c_finding = c_finding
         self.semantic_weight = semantic_weight
         self.keyword_weight = keyword_weight
+        self.neighbours = neighbours
         self.threshold = threshold
         self.calibrate_items = calibrate_items
         self.random_state = random_state
@@ -139,21 +141,22 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         vectors = self._embed(texts) if vectors is None else vectors
         if vectors is None:
             return None
+        prototype = vectors @ self.prototypes_.T
+        if self.example_vectors_ is None:
+            return prototype
         to_examples = vectors @ self.example_vectors_.T
         if leave_one_out:
             np.fill_diagonal(to_examples, -1.0)
-        return np.hstack([vectors @ self.prototypes_.T, self._neighbour_similarity(to_examples)])
+        return np.hstack([prototype, self._neighbour_similarity(to_examples)])
 
     def _features(self, texts: Sequence[str], semantic: np.ndarray | None = None) -> sparse.csr_matrix:
         semantic = self._semantic_features(texts) if semantic is None else semantic
         parts = [self.vectorizer_.transform(texts), self._lexical_features(texts)]
         if semantic is not None:
-            prototype, neighbour = np.hsplit(semantic, 2)
-            scale = self.semantic_weight
-            parts.append(sparse.csr_matrix(np.hstack([
-                _zscore_rows(prototype) * scale, _zscore_rows(neighbour) * scale,
-                prototype.max(axis=1, keepdims=True), neighbour.max(axis=1, keepdims=True),
-            ])))
+            blocks = np.hsplit(semantic, semantic.shape[1] // len(self.item_ids_))
+            parts.append(sparse.csr_matrix(np.hstack(
+                [_zscore_rows(b) * self.semantic_weight for b in blocks]
+                + [b.max(axis=1, keepdims=True) for b in blocks])))
         return sparse.hstack(parts).tocsr()
 
     # ----- estimator API
@@ -191,10 +194,12 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self.example_vectors_, self.example_members_ = None, []
         semantic = None
         if self.prototypes_ is not None:
-            self.example_vectors_ = self._embed(texts)
-            self.example_members_ = [np.flatnonzero([item_id in ids for ids in labels])
-                                     for item_id in self.item_ids_]
-            semantic = self._semantic_features(texts, self.example_vectors_, leave_one_out=True)
+            vectors = self._embed(texts)
+            if self.neighbours:
+                self.example_vectors_ = vectors
+                self.example_members_ = [np.flatnonzero([item_id in ids for ids in labels])
+                                         for item_id in self.item_ids_]
+            semantic = self._semantic_features(texts, vectors, leave_one_out=True)
         features = self._features(texts, semantic)
         is_finding = np.array([bool(ids) for ids in labels], dtype=int)
         base = LogisticRegression(C=self.c_finding, max_iter=3000, class_weight="balanced")
