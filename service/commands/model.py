@@ -68,12 +68,17 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
-def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag 或 ingest，只运行一项评测")) -> None:
-    """在留出的评测集上打印质量指标（标注模型与两个基线、文档结构抽取）。"""
+def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag、ingest 或 search，只运行一项评测")) -> None:
+    """在留出的评测集上打印质量指标（标注模型与两个基线、文档结构抽取、检索）。"""
+    if only not in (None, "tag", "ingest", "search"):
+        err.print(f"[red]未知的评测项：{only}（可选：tag、ingest、search）[/]")
+        raise typer.Exit(2)
     if only in (None, "tag"):
         _evaluate_tagging()
     if only in (None, "ingest"):
         _evaluate_ingest()
+    if only in (None, "search"):
+        _evaluate_retrieval()
 
 
 def _evaluate_tagging() -> None:
@@ -143,3 +148,17 @@ def register(app: typer.Typer) -> None:
     app.command()(train)
     app.command()(tag)
     app.command("eval")(evaluate)
+
+
+def _evaluate_retrieval() -> None:
+    from index.evaluation import evaluate as evaluate_retrieval
+
+    settings = get_settings()
+    with console.status("评测检索（BM25、向量、混合）…"):
+        results, chosen, tuning, reporting = evaluate_retrieval(artefacts.embedder_for(settings))
+    table = Table(title=f"检索评测（报告用查询 {reporting} 条；另 {tuning} 条只用于选择融合方式：{chosen}）")
+    for column in ("方法", "Recall@5", "Recall@10", "MRR", "nDCG@10"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(r.name, _fmt(r.recall5), _fmt(r.recall10), _fmt(r.mrr), _fmt(r.ndcg10))
+    console.print(table)

@@ -68,6 +68,7 @@ class DocumentSummary:
     pages: int
     finding_count: int
     created_at: datetime
+    inspection_id: int = 0
 
 
 @dataclass

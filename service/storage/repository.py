@@ -26,7 +26,8 @@ class Repository(Protocol):
     def add_document(self, inspection_id: int, document: NewDocument) -> int:
         """Store a document and its findings in one transaction; return its id."""
 
-    def list_documents(self, inspection: str | None = None, team: str | None = None) -> list[DocumentSummary]: ...
+    def list_documents(self, inspection: str | None = None, team: str | None = None, *,
+                       inspection_id: int | None = None, kind: str | None = None) -> list[DocumentSummary]: ...
 
     def get_document(self, document_id: int) -> DocumentDetail | None: ...
 

@@ -36,7 +36,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {})
+    # hide_parameters: error messages must never carry document text into logs.
+    engine = create_engine(url, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {},
+                           hide_parameters=True)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -104,7 +106,8 @@ class SqlRepository:
             session.flush()
             return row.id
 
-    def list_documents(self, inspection: str | None = None, team: str | None = None) -> list[DocumentSummary]:
+    def list_documents(self, inspection: str | None = None, team: str | None = None, *,
+                       inspection_id: int | None = None, kind: str | None = None) -> list[DocumentSummary]:
         counts = (select(models.Finding.document_id, func.count().label("n"))
                   .group_by(models.Finding.document_id).subquery())
         query = (select(models.Document, models.Inspection, func.coalesce(counts.c.n, 0))
@@ -114,13 +117,17 @@ class SqlRepository:
             query = query.where(models.Inspection.name == inspection)
         if team is not None:
             query = query.where(models.Inspection.team == team)
+        if inspection_id is not None:
+            query = query.where(models.Document.inspection_id == inspection_id)
+        if kind is not None:
+            query = query.where(models.Document.kind == kind)
         with self.session() as session:
             return [self._summary(doc, insp, count) for doc, insp, count in session.execute(query)]
 
     @staticmethod
     def _summary(doc: models.Document, inspection: models.Inspection, count: int) -> DocumentSummary:
         return DocumentSummary(doc.id, inspection.name, inspection.team, doc.filename, doc.kind,
-                               doc.kind_score, doc.pages, count, doc.created_at)
+                               doc.kind_score, doc.pages, count, doc.created_at, inspection.id)
 
     def get_document(self, document_id: int) -> DocumentDetail | None:
         with self.session() as session:

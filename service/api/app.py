@@ -1,0 +1,39 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api import errors
+from service.api.middleware import GuardMiddleware
+from service.api.routers import auth, checklist, documents, findings, inspections, jobs, tag
+from service.api.services import build_services
+from service.settings import Settings, get_settings
+
+ROUTERS = [auth.router, inspections.router, documents.router, jobs.router, findings.router, tag.router,
+           checklist.router]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        services.runner.recover()
+        try:
+            yield
+        finally:
+            services.runner.shutdown()
+
+    app = FastAPI(title="xuncha 巡察文档智能分析 API", version="0.1.0", lifespan=lifespan,
+                  description="所有接口都需要登录（会话 Cookie）或 API 令牌（`Authorization: Bearer …`）。"
+                              "错误统一返回 `{\"detail\": 中文说明, \"code\": 错误代码}`。")
+    app.state.services = services
+    errors.install(app)
+    app.add_middleware(GuardMiddleware)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,86 @@
+"""Login (session cookie), logout and the current user."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+
+from service.api.deps import SESSION_COOKIE, Auditor, client_address, current_user, services
+from service.api.errors import ApiError
+from service.api.schemas import ERRORS, ErrorOut, LoginIn, UserOut
+from service.api.services import Services
+from service.security import UserRecord
+
+router = APIRouter(prefix="/api", tags=["登录"])
+MAX_LOGIN_BODY = 16 * 1024
+_LOGIN_BODY = {"required": True, "content": {
+    "application/json": {"schema": LoginIn.model_json_schema()},
+    "application/x-www-form-urlencoded": {"schema": LoginIn.model_json_schema()},
+}}
+
+
+async def _credentials(request: Request) -> LoginIn:
+    """Username and password from a JSON or urlencoded body (read with a size cap: no login yet)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/json", "application/x-www-form-urlencoded"):
+        raise ApiError(415, "unsupported_type", "请以 JSON 或表单格式提交用户名和密码")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_LOGIN_BODY:
+            raise ApiError(413, "too_large", "登录请求内容过大")
+    try:
+        text = body.decode("utf-8")
+        raw = json.loads(text) if content_type == "application/json" else dict(parse_qsl(text))
+        return LoginIn.model_validate(raw)
+    except (ValidationError, ValueError, TypeError):
+        raise ApiError(422, "invalid_request", "请填写用户名和密码") from None
+
+
+def _login(svc: Services, form: LoginIn, client: str) -> tuple[UserRecord, str]:
+    audit = Auditor(svc, None, client)
+    if svc.throttle.blocked(form.username, client):
+        audit("auth.login", "denied")
+        raise ApiError(429, "too_many_attempts", "登录失败次数过多，请 5 分钟后再试")
+    user = svc.security.authenticate(form.username, form.password)
+    if user is None:
+        svc.throttle.failed(form.username, client)
+        known = svc.security.get_user(form.username)
+        Auditor(svc, known, client)("auth.login", "failed")
+        raise ApiError(401, "bad_credentials", "用户名或密码错误")
+    svc.throttle.succeeded(form.username, client)
+    Auditor(svc, user, client)("auth.login")
+    return user, svc.security.open_session(user.id, svc.settings.session_hours)
+
+
+@router.post("/auth/login", response_model=UserOut, openapi_extra={"requestBody": _LOGIN_BODY},
+             responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut}}, summary="用户名密码登录（设置会话 Cookie）")
+async def login(request: Request, response: Response, svc: Services = Depends(services)) -> UserOut:
+    form = await _credentials(request)
+    user, session_id = await run_in_threadpool(_login, svc, form, client_address(request) or "")
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.settings.session_hours * 3600, httponly=True,
+                        samesite="lax", secure=svc.settings.cookie_secure, path="/")
+    return UserOut.of(user)
+
+
+@router.post("/auth/logout", status_code=204, summary="退出登录")
+def logout(request: Request, svc: Services = Depends(services)) -> Response:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        user = svc.security.user_for_session(session_id)
+        svc.security.close_session(session_id)
+        if user is not None:
+            Auditor(svc, user, client_address(request))("auth.logout")
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=svc.settings.cookie_secure)
+    return response
+
+
+@router.get("/me", response_model=UserOut, responses=ERRORS, summary="当前用户")
+def me(user: UserRecord = Depends(current_user)) -> UserOut:
+    return UserOut.of(user)

@@ -1,0 +1,35 @@
+"""Reviewing a finding's tags (confirm / reject / correct); the reviewer is the current user."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from service import feedback
+from service.api.deps import Auditor, ObjectId, auditor, authorize, current_user, services
+from service.api.errors import ApiError
+from service.api.schemas import ERRORS, ErrorOut, ReviewIn, ReviewOut
+from service.api.services import Services
+from service.security import UserRecord
+
+router = APIRouter(prefix="/api/findings", tags=["候选问题"])
+
+
+@router.post("/{finding_id}/review", response_model=ReviewOut, status_code=201,
+             responses={**ERRORS, 400: {"model": ErrorOut}}, summary="审核候选问题的标注")
+def review(body: ReviewIn, finding_id: ObjectId, user: UserRecord = Depends(current_user),
+           audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    owner = authorize(svc.scopes.finding(finding_id), user, audit, "finding.review", "finding", finding_id,
+                      write=True)
+    items = [i.strip().upper() for i in body.items if i.strip()]
+    known = {item.id for item in svc.checklist.items}
+    try:
+        feedback_id = feedback.record(svc.repository, finding_id, body.action, user.name, items, known)
+    except feedback.FeedbackError as error:
+        audit("finding.review", "invalid", object_type="finding", object_id=finding_id,
+              inspection_id=owner.inspection_id)
+        raise ApiError(400, "invalid_review", str(error)) from None
+    audit("finding.review", object_type="finding", object_id=finding_id, inspection_id=owner.inspection_id)
+    if body.action == "confirm":
+        items = list((svc.repository.get_finding(finding_id).tags or {}).get("labels") or [])
+    return ReviewOut(feedback_id=feedback_id, finding_id=finding_id, action=body.action,
+                     items=[] if body.action == "reject" else items)

@@ -1,0 +1,139 @@
+"""Request and response bodies of the API (they also document it at /docs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from service.security import ROLE_LABELS, UserRecord
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="中文说明")
+    code: str = Field(description="稳定的错误代码")
+
+
+ERRORS = {status: {"model": ErrorOut} for status in (401, 403, 404)}
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    team: str
+    role: str
+    role_label: str
+
+    @classmethod
+    def of(cls, user: UserRecord) -> UserOut:
+        return cls(id=user.id, name=user.name, team=user.team, role=user.role, role_label=ROLE_LABELS[user.role])
+
+
+class InspectionIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="巡察轮次名称")
+    team: str | None = Field(None, min_length=1, max_length=100, description="巡察组；成员省略时为本组")
+    target_unit: str | None = Field(None, max_length=200, description="被巡察单位")
+
+
+class InspectionOut(BaseModel):
+    id: int
+    name: str
+    team: str
+    target_unit: str | None
+    created_at: datetime
+
+
+class DocumentSummaryOut(BaseModel):
+    id: int
+    inspection_id: int
+    inspection: str
+    team: str
+    filename: str
+    kind: str
+    kind_score: float
+    pages: int
+    finding_count: int
+    created_at: datetime
+
+
+class FindingOut(BaseModel):
+    id: int
+    document_id: int
+    seq: int
+    text: str
+    start: int
+    end: int
+    source_start: int
+    source_end: int
+    page: int | None
+    speaker: str | None
+    role: str
+    allegation: int | None
+    entities: list[dict]
+    tags: dict | None
+
+
+class DocumentDetailOut(DocumentSummaryOut):
+    sha256: str
+    size: int
+    media_type: str
+    kind_scores: dict
+    kind_overridden: bool
+    fields: dict
+    encoding: str | None
+    ocr_pages: list[int]
+    warnings: list[str]
+    text: str
+    findings: list[FindingOut]
+
+
+class JobFileOut(BaseModel):
+    index: int
+    filename: str
+    size: int
+    status: str = Field(description="queued | running | added | duplicate | error")
+    document_id: int | None = None
+    kind: str | None = None
+    pages: int = 0
+    findings: int = 0
+    code: str | None = None
+    message: str | None = None
+    warnings: list[str] = []
+
+
+class JobOut(BaseModel):
+    id: str
+    inspection_id: int
+    status: Literal["queued", "running", "done", "failed"]
+    retryable: bool
+    total: int
+    processed: int
+    progress: float = Field(description="0–1")
+    error: str | None
+    files: list[JobFileOut]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ReviewIn(BaseModel):
+    action: Literal["confirm", "reject", "correct"]
+    items: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=20,
+                                                             description="更正后的负面清单条目编号")
+
+
+class ReviewOut(BaseModel):
+    feedback_id: int
+    finding_id: int
+    action: str
+    items: list[str]
+
+
+class TagIn(BaseModel):
+    texts: list[Annotated[str, Field(min_length=1, max_length=5000)]] = Field(min_length=1, max_length=256)

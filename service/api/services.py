@@ -1,0 +1,57 @@
+"""The long-lived objects one app instance works with, built once from the settings."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from nlp.checklist import Checklist, load_checklist
+from service import context
+from service.jobs import JobRunner
+from service.originals import OriginalStore
+from service.security import AuditLog, SecurityStore
+from service.security.throttle import LoginThrottle
+from service.settings import Settings
+from service.storage import SqlRepository
+from service.storage.jobs import JobStore
+from service.storage.scope import Scopes
+
+
+@dataclass
+class Services:
+    settings: Settings
+    repository: SqlRepository
+    security: SecurityStore
+    audit: AuditLog
+    scopes: Scopes
+    jobs: JobStore
+    runner: JobRunner
+    originals: OriginalStore
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    tag_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Serialises use of the (not necessarily thread-safe) tagger by requests and ingestion jobs."""
+
+    @cached_property
+    def checklist(self) -> Checklist:
+        return load_checklist()
+
+
+def _locked(function, lock: threading.Lock):
+    def call(*args, **kwargs):
+        with lock:
+            return function(*args, **kwargs)
+    return call
+
+
+def build_services(settings: Settings) -> Services:
+    repository = context.repository(settings)
+    engine = repository.engine
+    jobs = JobStore(engine)
+    ingestor = context.ingestor(settings, tag=settings.tag_on_ingest)
+    lock = threading.Lock()
+    if ingestor.tagger is not None:
+        ingestor.tagger = _locked(ingestor.tagger, lock)
+    runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers)
+    return Services(settings, repository, SecurityStore(engine), AuditLog(engine), Scopes(engine), jobs, runner,
+                    ingestor.originals, tag_lock=lock)

@@ -1,0 +1,91 @@
+"""``xuncha serve``: run the HTTP API (with demo material and an admin account by default)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from service import context
+from service.commands.common import console, err
+from service.ingest import collect_files
+from service.security import SecurityStore
+from service.security.credentials import generate_password
+from service.settings import PROJECT_ROOT, Settings, get_settings
+
+DEMO_TEAM = "示例巡察组"
+DEMO_INSPECTION = "示例巡察（2024年第二轮）"
+ADMIN = "admin"
+
+
+@dataclass
+class DemoSetup:
+    inspection_id: int
+    ingested: int
+    admin_password: str | None  # set only when the admin account was just created
+    admin_token: str | None
+
+
+def prepare_demo(settings: Settings, samples: Path = PROJECT_ROOT / "corpora" / "samples",
+                 quiet: bool = False) -> DemoSetup:
+    """Ingest ``samples`` into the demo inspection unless it has documents; ensure the admin user."""
+    repository = context.repository(settings)
+    inspection = repository.ensure_inspection(DEMO_INSPECTION, DEMO_TEAM, "清河县")
+    ingested = 0
+    if not repository.list_documents(inspection_id=inspection.id):
+        ingestor = context.ingestor(settings, tag=settings.tag_on_ingest)
+        files = collect_files([samples])
+        with Progress(TextColumn("[bold]导入示例材料[/]"), BarColumn(), MofNCompleteColumn(),
+                      console=err, disable=quiet) as progress:
+            task = progress.add_task("", total=len(files))
+            for path in files:
+                ingested += ingestor.ingest_path(path, inspection.id).status == "added"
+                progress.advance(task)
+    store = SecurityStore(repository.engine)
+    password = token = None
+    if store.get_user(ADMIN) is None:
+        password = settings.admin_password or generate_password()
+        admin = store.add_user(ADMIN, "巡察办", "admin", password)
+        token = store.issue_token(admin.id, "serve --demo")
+        if settings.admin_password:
+            password = None  # the operator chose it; never echo it
+    return DemoSetup(inspection.id, ingested, password, token)
+
+
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
+          port: int = typer.Option(8000, "--port", help="端口"),
+          demo: bool = typer.Option(True, "--demo/--no-demo", help="导入示例材料并确保管理员账号 admin 存在")) -> None:
+    """启动 HTTP 接口服务（接口文档位于 /docs）。"""
+    import uvicorn
+
+    from service.api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    console.print(f"数据目录：{settings.home}")
+    if demo:
+        setup = prepare_demo(settings)
+        if setup.ingested:
+            console.print(f"已将 {setup.ingested} 份示例材料导入“{DEMO_INSPECTION}”（{DEMO_TEAM}）")
+        if setup.admin_token:
+            console.print("已创建管理员账号：用户名 [bold]admin[/]")
+            typer.echo(f"管理员密码：{setup.admin_password}（只显示这一次，请妥善保管）" if setup.admin_password
+                       else "管理员密码：XUNCHA_ADMIN_PASSWORD 中设置的值")
+            typer.echo(f"管理员 API 令牌：{setup.admin_token}（只显示这一次）")
+        else:
+            typer.echo("管理员账号 admin 已存在（密码见首次启动时的输出；可用 xuncha users token admin 生成新令牌）")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print("[yellow]注意：服务监听在非本机地址。请通过 HTTPS 反向代理访问，并设置 XUNCHA_COOKIE_SECURE=true。[/]")
+    address = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    typer.echo(f"服务地址：{address}/    接口文档：{address}/docs")
+    typer.echo("登录方式：POST /api/auth/login 提交用户名和密码（浏览器会保存登录会话），")
+    typer.echo("　　　　　或在请求头中加入 Authorization: Bearer <API 令牌>（/docs 页面右上角 Authorize）。")
+    typer.echo("按 Ctrl+C 停止服务。")
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_config=None)
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command()(serve)

@@ -1,0 +1,93 @@
+"""``xuncha users …`` (accounts and API tokens) and ``xuncha audit`` (the audit log)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from service import context
+from service.commands.common import console, err, print_json
+from service.security import ROLE_LABELS, AuditLog, SecurityStore
+from service.security.credentials import generate_password
+from service.security.store import SecurityError
+
+app = typer.Typer(help="管理用户和 API 令牌", no_args_is_help=True)
+OUTCOME_LABELS = {"ok": "成功", "denied": "拒绝", "not_found": "不存在", "failed": "失败", "invalid": "无效请求"}
+
+
+def _store() -> SecurityStore:
+    return SecurityStore(context.repository().engine)
+
+
+@app.command("add")
+def add(name: str = typer.Argument(..., help="用户名"),
+        team: str = typer.Option(..., "--team", help="所属巡察组（分析人员、管理员可填“巡察办”）"),
+        role: str = typer.Option("member", "--role", help="admin（管理员）、analyst（巡察办分析人员）或 member（巡察组成员）"),
+        password: Optional[str] = typer.Option(None, "--password", help="登录密码（至少 8 位）；省略时自动生成")) -> None:
+    """新建用户并生成一个 API 令牌。"""
+    store = _store()
+    chosen = password or generate_password()
+    try:
+        user = store.add_user(name, team, role.strip().lower(), chosen)
+    except SecurityError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(1)
+    token = store.issue_token(user.id, "cli")
+    console.print(f"已创建用户 {user.name}（{ROLE_LABELS[user.role]}，{user.team}）")
+    if password is None:
+        typer.echo(f"初始密码：{chosen}")
+    typer.echo(f"API 令牌：{token}")
+    console.print("密码和令牌只显示这一次，请妥善保管。令牌用法：Authorization: Bearer <令牌>")
+
+
+@app.command("token")
+def token(name: str = typer.Argument(..., help="用户名")) -> None:
+    """为已有用户再生成一个 API 令牌。"""
+    store = _store()
+    user = store.get_user(name)
+    if user is None:
+        err.print(f"[red]没有名为 {name} 的用户[/]")
+        raise typer.Exit(1)
+    typer.echo(f"API 令牌：{store.issue_token(user.id, 'cli')}")
+
+
+@app.command("list")
+def list_users(as_json: bool = typer.Option(False, "--json")) -> None:
+    """列出用户。"""
+    users = _store().list_users()
+    if as_json:
+        print_json([u.__dict__ for u in users])
+        return
+    table = Table(title=f"用户（{len(users)} 个）")
+    for column in ("ID", "用户名", "巡察组", "角色", "状态"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(str(u.id), u.name, u.team, ROLE_LABELS.get(u.role, u.role), "启用" if u.active else "停用")
+    console.print(table)
+
+
+def audit(user: Optional[str] = typer.Option(None, "--user", "-u", help="只看该用户"),
+          limit: int = typer.Option(50, "--limit", "-n", min=1, help="最多显示条数（最新的在前）"),
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """查看审计日志：谁在何时从哪里对哪个对象做了什么，结果如何（不含文档内容）。"""
+    entries = AuditLog(context.repository().engine).entries(user, limit)
+    if as_json:
+        print_json([e.__dict__ for e in entries])
+        return
+    table = Table(title=f"审计日志（最新 {len(entries)} 条）")
+    for column in ("时间（UTC）", "用户", "操作", "对象", "巡察轮次", "客户端", "结果"):
+        table.add_column(column)
+    for e in entries:
+        target = f"{e.object_type}:{e.object_id}" if e.object_type else (e.object_id or "")
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.user_name or "—", e.action, target,
+                      str(e.inspection_id or ""), e.client or "", OUTCOME_LABELS.get(e.outcome, e.outcome))
+    console.print(table)
+
+
+def register(cli: typer.Typer) -> None:
+    cli.add_typer(app, name="users")
+    cli.command("audit")(audit)
+
+

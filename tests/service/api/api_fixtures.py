@@ -1,0 +1,95 @@
+"""A real xuncha API server (uvicorn in a background thread, fresh XUNCHA_HOME) per test module.
+
+Not a conftest.py: a second conftest module would shadow tests/conftest.py for `from conftest import …`.
+Test modules import the `api` fixture from here.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from service import context
+from service.api.app import create_app
+from service.security import SecurityStore
+from service.settings import Settings, get_settings
+
+
+@dataclass
+class Api:
+    base: str
+    home: Path
+    settings: Settings
+    log: io.StringIO
+    app: FastAPI
+
+    def client(self, token: str | None = None, **kwargs) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=60, **kwargs)
+
+    def add_user(self, name: str, team: str, role: str = "member", password: str = "correct-horse-1") -> str:
+        store = SecurityStore(context.repository(self.settings).engine)
+        return store.issue_token(store.add_user(name, team, role, password).id)
+
+    def wait(self, client: httpx.Client, job_id: str, timeout: float = 90) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = client.get(f"/api/jobs/{job_id}").json()
+            if job["status"] in ("done", "failed"):
+                return job
+            time.sleep(0.1)
+        raise AssertionError(f"job {job_id} did not finish")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XUNCHA_HOME", str(home))
+        patch.setenv("XUNCHA_MAX_FILE_MB", "1")
+        patch.setenv("XUNCHA_TAG_ON_INGEST", "false")
+        patch.setenv("XUNCHA_OCR", "false")
+        get_settings.cache_clear()
+        settings = Settings()
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        port = _free_port()
+        app = create_app(settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        try:
+            yield Api(f"http://127.0.0.1:{port}", home, settings, captured, app)
+        finally:
+            server.should_exit = True
+            thread.join(30)
+            root.removeHandler(handler)
+            root.setLevel(level)
+            get_settings.cache_clear()
+            context._repository.cache_clear()
