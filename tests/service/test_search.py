@@ -1,0 +1,123 @@
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import PETITION_LINES
+from nlp.checklist import load_checklist
+from service import context
+from service.artefacts import TAGGER_FILE
+from service.cases import CaseImportError, import_file
+from service.cli import app
+from service.search import SearchFilters
+from service.settings import get_settings
+from service.storage.cases import SqlCaseRepository
+
+runner = CliRunner()
+
+INTERVIEW_LINES = [
+    "个别谈话记录",
+    "谈话对象：钱永军（青石镇副镇长）",
+    "谈话人：周敏、吴刚",
+    "谈话时间：2024年4月25日",
+    "问：镇里年底发补助的事情你了解吗？",
+    "答：2023年12月28日党委会上陈立国书记提出给干部发年终补助，一共发了46.8万元，县里没有批。",
+]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    path = tmp_path_factory.mktemp("search-home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XUNCHA_HOME", str(path))
+    get_settings.cache_clear()
+    yield path
+    patch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def service(home):
+    return context.search_service()
+
+
+def test_shipped_cases_are_searchable_with_reasons(service):
+    hits = service.search("村干部把低保名额给了亲戚", 5, collection="cases")
+    assert hits and any(i.startswith("C6") for h in hits[:3] for i in h.meta["items"])
+    top = hits[0]
+    assert top.vector_score is not None and top.meta["external_id"].startswith("case-")
+    for term, start, end in top.matched:
+        assert top.text[start:end] == term
+    filtered = service.search("工程", 10, SearchFilters(item="C6-01"), collection="cases")
+    assert filtered and all("C6-01" in h.meta["items"] for h in filtered)
+    assert service.search("工程", 10, SearchFilters(year=1990), collection="cases") == []
+
+
+def test_case_import_validates_every_line(service, tmp_path):
+    store = SqlCaseRepository(service.repository)
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"id": "x-1", "text": "某局长收受购物卡", "checklist": ["C2-01"]}, ensure_ascii=False)
+                    + "\n", encoding="utf-8")
+    assert import_file(good, store, load_checklist()) == (1, 0)
+    assert import_file(good, store, load_checklist()) == (0, 0)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x-2", "text": "某事"}\n{"id": "x-3"}\n{"id": "x-4", "text": "t", "checklist": ["Z9-99"]}\nnot json\n',
+                   encoding="utf-8")
+    before = len(store.list_cases())
+    with pytest.raises(CaseImportError, match="第 2 行.*第 3 行.*Z9-99.*第 4 行"):
+        import_file(bad, store, load_checklist())
+    assert len(store.list_cases()) == before
+    service.refresh()
+    assert service.search("购物卡", 3, collection="cases", mode="keyword")[0].meta["external_id"] == "x-1"
+
+
+def test_index_is_resynced_with_the_database(service, home):
+    path = home / "index" / "cases.faiss"
+    assert path.exists()
+    path.write_bytes(b"garbage")
+    service.refresh()
+    assert len(service.indexes["cases"].vectors) == len(service.cases.list_cases())
+
+
+def test_findings_are_scoped_to_their_team(service, home, make_docx):
+    ingestor = context.ingestor(tag=False)
+    team_a = ingestor.repository.ensure_inspection("第二轮", "一组").id
+    ingestor.ingest_path(make_docx(PETITION_LINES, "a.docx"), team_a)
+    service.refresh()
+    visible = service.search("年终补助", 5, teams={"一组"}, collection="findings")
+    assert visible and all(h.meta["team"] == "一组" for h in visible)
+    assert service.search("年终补助", 5, teams={"二组"}, collection="findings") == []
+    shared = service.search("年终补助", 5, teams={"二组"}, collection="all")
+    assert shared and all(h.meta["collection"] == "cases" for h in shared)
+
+
+def test_batch_search_writes_one_line_per_query(service):
+    stdin = '{"id": "q1", "text": "公车私用"}\n{"id": "q2", "text": "低保优亲厚友"}\n'
+    result = runner.invoke(app, ["search", "--batch", "--in", "cases", "-k", "3"], input=stdin)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["q1", "q2"]
+    assert all(len(r["hits"]) == 3 and {"id", "score", "text"} <= set(r["hits"][0]) for r in rows)
+    assert rows[0]["hits"][0]["id"].startswith("case-")
+
+
+@pytest.mark.skipif(not (Path(get_settings().models_dir) / TAGGER_FILE).exists(),
+                    reason="needs the trained tagger (xuncha train, run by scripts/setup.sh)")
+def test_leads_group_sources_about_the_same_person_and_act(service, make_docx):
+    ingestor = context.ingestor()
+    inspection = ingestor.repository.ensure_inspection("青石镇巡察", "三组", "青石镇").id
+    petition = ingestor.ingest_path(make_docx(PETITION_LINES, "petition.docx"), inspection)
+    ingestor.ingest_path(make_docx(INTERVIEW_LINES, "interview.docx"), inspection)
+    service.refresh()
+    result = runner.invoke(app, ["leads", str(petition.document_id), "--json"])
+    assert result.exit_code == 0, result.output
+    leads = json.loads(result.stdout)
+    assert leads
+    for lead in leads:
+        assert lead["grade"] in ("进一步了解关注类", "了解关注类", "参考类")
+        assert lead["disposal"] in ("谈话函询", "初步核实", "暂存待查", "予以了结")
+        assert lead["similar_cases"] and lead["reasons"] and lead["wording"]
+    bonus = [lead for lead in leads if len({s["document_id"] for s in lead["sources"]}) >= 2]
+    assert bonus, "the interview repeating the petition should corroborate it"
+    assert leads[0]["grade"] != "参考类"
