@@ -141,7 +141,29 @@ def leads(document_id: int = typer.Argument(..., help="文档编号"),
                           f"{'，' + case.sanction if case.sanction else ''}）：{case.text[:60]}…")
 
 
+def dedupe(inspection: str = typer.Option(..., "--inspection", "-i", help="巡察轮次"),
+           team: Optional[str] = typer.Option(None, "--team", help="巡察组"),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """信访件判重：找出同一轮巡察中内容实质相同的信访举报件。"""
+    from service.dedupe import near_duplicates
+
+    service = context.search_service(refresh=False)
+    repository = service.repository
+    petitions = [d for d in repository.list_documents(inspection, team) if d.kind == "petition"]
+    details = [repository.get_document(d.id) for d in petitions]
+    pairs = near_duplicates([d.id for d in details], [d.text for d in details], service.embedder.embed_passages)
+    names = {d.id: d.filename for d in details}
+    if as_json:
+        print_json([dict(p.__dict__, first_file=names[p.first], second_file=names[p.second]) for p in pairs])
+        return
+    console.print(f"共检查信访件 {len(details)} 份，疑似重复 {len(pairs)} 对")
+    for pair in pairs:
+        console.print(f"  · {names[pair.first]}（{pair.first}） ≈ {names[pair.second]}（{pair.second}）"
+                      f"  语义相似度 {pair.cosine:.3f}，共同要素 {pair.shared_anchors} 个")
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(dedupe)
     app.command()(search)
     app.command()(leads)
     app.add_typer(cases_app, name="cases")

@@ -121,3 +121,18 @@ def test_leads_group_sources_about_the_same_person_and_act(service, make_docx):
     bonus = [lead for lead in leads if len({s["document_id"] for s in lead["sources"]}) >= 2]
     assert bonus, "the interview repeating the petition should corroborate it"
     assert leads[0]["grade"] != "参考类"
+
+
+def test_near_duplicate_petitions_are_flagged(service, make_docx):
+    ingestor = context.ingestor(tag=False)
+    inspection = ingestor.repository.ensure_inspection("判重轮次", "四组").id
+    again = ["来信", "县委巡察组：", "反映青石镇党委书记陈立国2023年12月28日开会决定给全镇干部突击发放年终补助，",
+             "总共发了46.8万元，县里没有批准这笔钱。", "一名镇干部"]
+    other = ["举报信", "县委巡察组：", "柳湾村会计孙某某把村集体鱼塘以每年2000元的低价租给自己的小舅子，",
+             "比市场价低了一大半，村民代表会议没有讨论过。", "柳湾村村民"]
+    for lines, name in ((PETITION_LINES, "first.docx"), (again, "again.docx"), (other, "other.docx")):
+        ingestor.ingest_path(make_docx(lines, name), inspection)
+    result = runner.invoke(app, ["dedupe", "-i", "判重轮次", "--json"])
+    assert result.exit_code == 0, result.output
+    pairs = json.loads(result.stdout)
+    assert [{p["first_file"], p["second_file"]} for p in pairs] == [{"first.docx", "again.docx"}]
