@@ -320,7 +320,9 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             n_words = len(words.vocabulary_)
             row = feature_row.tocsr()[:, :n_words]
             contributions = row.multiply(self.item_model_.coef_[class_row, :n_words]).tocoo()
-            vocabulary = words.get_feature_names_out()
+            vocabulary = getattr(self, "_word_names", None)
+            if vocabulary is None:  # derived from the fitted vectorizer, computed once per process
+                vocabulary = self._word_names = words.get_feature_names_out()
             seen = {e.text for e in out}
             for index in np.argsort(-contributions.data)[:4]:
                 weight = float(contributions.data[index])
