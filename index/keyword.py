@@ -26,8 +26,6 @@ import gzip
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -36,6 +34,7 @@ import bm25s
 import jieba
 import numpy as np
 
+from index.files import atomic_write
 from nlp import lexicon
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -242,27 +241,7 @@ class KeywordIndex:
             "tokens": [self._tokens[i] for i in order],
         }
         data = gzip.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), compresslevel=3)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        try:
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        except OSError:
-            pass
+        atomic_write(path, lambda stream: stream.write(data))
 
     @classmethod
     def load(cls, path: str | Path) -> "KeywordIndex":

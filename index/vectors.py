@@ -40,14 +40,14 @@ when HNSW's build time or memory is a problem but is never picked automatically.
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
 import faiss
 import numpy as np
+
+from index.files import atomic_write
 
 KINDS = ("flat", "hnsw", "ivf")
 
@@ -452,24 +452,14 @@ class VectorIndex:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         header = json.dumps(self._header(), ensure_ascii=False).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_MAGIC)
-                fh.write(struct.pack("<Q", len(header)))
-                fh.write(header)
-                fh.write(np.packbits(self._live, bitorder="little").tobytes())
-                faiss.write_index(self._index, faiss.PyCallbackIOWriter(fh.write))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        _fsync_dir(path.parent)
+        def write(stream) -> None:
+            stream.write(_MAGIC)
+            stream.write(struct.pack("<Q", len(header)))
+            stream.write(header)
+            stream.write(np.packbits(self._live, bitorder="little").tobytes())
+            faiss.write_index(self._index, faiss.PyCallbackIOWriter(stream.write))
+
+        atomic_write(path, write)
 
     @classmethod
     def load(cls, path: str | Path) -> "VectorIndex":
@@ -521,19 +511,6 @@ class VectorIndex:
         out._index = index
         out._reset_caches()
         return out
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load_consistent(path: str | Path, expected_ids: set[int], vectors_for: Callable[[list[int]], np.ndarray],

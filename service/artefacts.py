@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import joblib
 
 from index.embeddings import Embedder, create_embedder
+from index.files import atomic_write
 from nlp.checklist import CHECKLIST_DIR, load_checklist
 from nlp.dataset import FINDINGS_DIR
 from nlp.tagger import FindingTagger
@@ -44,14 +43,7 @@ def embedder_for(settings: Settings) -> Embedder:
 
 
 def _atomic_dump(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    os.close(handle)
-    try:
-        joblib.dump(obj, temporary, compress=3)
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    atomic_write(path, lambda stream: joblib.dump(obj, stream, compress=3))
 
 
 @dataclass

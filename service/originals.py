@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from index.files import atomic_write
 
 
 class OriginalStore:
@@ -17,17 +17,7 @@ class OriginalStore:
         target = self.root / relative
         if target.exists():
             return relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(target, lambda stream: stream.write(data))
         return relative
 
     def path(self, relative: str) -> Path:
