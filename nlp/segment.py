@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from nlp import entities
-from nlp.structure import _LABEL_RE, ENUMERATOR, clean_name
+from nlp.structure import _LABEL_RE, ENUMERATOR, clean_name, is_form_row
 from nlp.types import DocumentKind, Entity
 
 MIN_CHARS = 6
@@ -83,7 +83,8 @@ def segment(text: str, kind: DocumentKind, interviewee: str | None = None,
         stripped = line.strip()
         if not stripped or (line_index == 0 and len(stripped) <= 40 and not re.search(r"[，。；]", stripped)):
             continue
-        if (_LABEL_RE.match(stripped) and len(stripped) <= 60) or (stripped[-1] in "：:" and len(stripped) <= 16):
+        header_line = _LABEL_RE.match(stripped) and len(stripped) <= 60
+        if is_form_row(line) or header_line or (stripped[-1] in "：:" and len(stripped) <= 16):
             continue
         if re.search(r"会议决定|决定事项|议定事项", stripped[:12]):
             in_decisions = True

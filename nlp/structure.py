@@ -109,7 +109,24 @@ def labelled_values(text: str, max_lines: int = 60) -> dict[str, list[tuple[str,
             end = matches[position + 1].start() if position + 1 < len(matches) else len(line)
             value = line[match.end():end].strip(" \t，,；;。")
             found.setdefault(_LABEL_TO_FIELD[match.group("label")], []).append((value, index))
+        for label, value in form_cells(line):
+            found.setdefault(_LABEL_TO_FIELD[label], []).append((value, index))
     return found
+
+
+def form_cells(line: str) -> list[tuple[str, str]]:
+    """``(label, value)`` pairs of a form-style table row: ``被反映人<TAB>赵德胜<TAB>职务<TAB>村支书``."""
+    if "\t" not in line:
+        return []
+    cells = [c.strip().rstrip("：:") for c in line.split("\t")]
+    return [(cells[i], cells[i + 1]) for i in range(len(cells) - 1)
+            if cells[i] in _LABEL_TO_FIELD and cells[i + 1] and cells[i + 1] not in _LABEL_TO_FIELD]
+
+
+def is_form_row(line: str) -> bool:
+    """A table row made of short label/value cells carries header fields, not findings."""
+    cells = [c.strip() for c in line.split("\t") if c.strip()]
+    return bool(form_cells(line)) and all(len(c) <= 30 for c in cells)
 
 
 def clean_name(token: str) -> str | None:

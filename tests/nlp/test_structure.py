@@ -96,3 +96,14 @@ def test_attendance_kept_as_a_table():
     fields = extract_fields(text, DocumentKind.MINUTES)
     assert (fields.attendees, fields.nonvoting, fields.absentees) == (["孙国栋"], ["陈静"], ["王丽"])
     assert fields.agenda == ["员工食堂外包"]
+
+
+def test_form_style_table_rows_fill_fields_and_are_not_findings():
+    from nlp.pipeline import analyse_text
+
+    text = ("来电记录\n来电人\t匿名\t联系电话\t158****3167\n被反映人\t赵德胜\t职务\t柳湾村党支部书记\n"
+            "来电人反映，赵德胜把村里鱼塘以每年4500元低价包给自己弟弟，没有开村民代表会议。")
+    analysis = analyse_text(text)
+    assert analysis.fields["complainant"] == "匿名"
+    assert analysis.fields["reported"][0]["name"] == "赵德胜"
+    assert [f.text[:5] for f in analysis.findings] == ["来电人反映"]
