@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -135,14 +136,14 @@ def docs_show(document_id: int, as_json: bool = typer.Option(False, "--json")) -
                   + (f"  OCR 页：{detail.ocr_pages}" if detail.ocr_pages else ""))
     for key, value in detail.fields.items():
         if value not in (None, [], {}):
-            console.print(f"  {FIELD_LABELS.get(key, key)}：{_format_field(value)}")
+            console.print(f"  {FIELD_LABELS.get(key, key)}：{escape(_format_field(value))}")
     table = Table(title=f"候选问题（{len(detail.findings)} 条）")
     for column in ("#", "页", "位置", "发言人", "内容", "实体", "标注"):
         table.add_column(column)
     for f in detail.findings:
         ents = "；".join(f"{e['text']}" for e in f.entities)
         table.add_row(str(f.seq + 1), str(f.page or ""), f"{f.source_start}-{f.source_end}", f.speaker or "",
-                      f.text, ents, _tag_summary(f.tags))
+                      escape(f.text), escape(ents), _tag_summary(f.tags))
     console.print(table)
 
 

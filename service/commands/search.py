@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nlp.checklist import load_checklist
@@ -26,9 +27,9 @@ def _highlight(text: str, matched: list[tuple[str, int, int]]) -> str:
     for _, start, end in sorted(matched, key=lambda m: m[1]):
         if start < position:
             continue
-        out += [text[position:start], f"[bold red]{text[start:end]}[/]"]
+        out += [escape(text[position:start]), f"[bold red]{escape(text[start:end])}[/]"]
         position = end
-    return "".join(out) + text[position:]
+    return "".join(out) + escape(text[position:])
 
 
 def search(
@@ -137,10 +138,10 @@ def leads(document_id: int = typer.Argument(..., help="文档编号"),
         console.print(f"问题表述：{lead.wording}")
         console.print("依据：" + "；".join(lead.reasons))
         for source in lead.sources:
-            console.print(f"  · [{source.filename} 第{source.page or '-'}页] {source.text}")
+            console.print(escape(f"  · [{source.filename} 第{source.page or '-'}页] {source.text}"))
         for case in lead.similar_cases:
-            console.print(f"  相似案例 {case.id}（{case.unit or ''} {case.year or ''}，{case.disposal or ''}"
-                          f"{'，' + case.sanction if case.sanction else ''}）：{case.text[:60]}…")
+            console.print(escape(f"  相似案例 {case.id}（{case.unit or ''} {case.year or ''}，{case.disposal or ''}"
+                                 f"{'，' + case.sanction if case.sanction else ''}）：{case.text[:60]}…"))
 
 
 def dedupe(inspection: str = typer.Option(..., "--inspection", "-i", help="巡察轮次"),
