@@ -59,9 +59,13 @@ class Lead:
     reasons: list[str]
     sources: list[LeadSource] = field(default_factory=list)
     similar_cases: list[SimilarCase] = field(default_factory=list)
+    basis: tuple[float, bool, bool] | None = None
+    """(finding score, specific, precedent): what the grade was computed from, to grade again after merging."""
 
     def as_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        del data["basis"]
+        return data
 
 
 def _entities(finding: FindingRecord, label: str) -> list:
@@ -168,8 +172,23 @@ def document_leads(document_id: int, service: SearchService, e5_embed: Callable[
         leads.append(Lead(item_id, service.checklist.get(item_id).title,
                           fill_wording(service.checklist, item_id, finding, document, unit), grade,
                           _disposal(grade, specific, cases), round(score, 3), sorted(persons), reasons,
-                          sources, cases))
-    return _merge(leads)
+                          sources, cases, (finding.tags["finding_score"], specific, precedent)))
+    return merge_leads(leads)
+
+
+def inspection_leads(document_ids: Sequence[int], service: SearchService,
+                     e5_embed: Callable[[Sequence[str]], np.ndarray], teams: set[str] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> list[Lead]:
+    """Leads over all documents of an inspection, one per act even when several documents report it."""
+    leads: list[Lead] = []
+    for done, document_id in enumerate(document_ids, 1):
+        try:
+            leads += document_leads(document_id, service, e5_embed, teams)
+        except LookupError:  # deleted meanwhile
+            pass
+        if progress:
+            progress(done, len(document_ids))
+    return merge_leads(leads)
 
 
 def _names_in(text: str) -> list[str]:
@@ -185,14 +204,29 @@ def _similar_case(hit, similarity: float) -> SimilarCase:
                        sorted({t for t, _, _ in hit.matched}))
 
 
-def _merge(leads: list[Lead]) -> list[Lead]:
-    """One lead per (checklist item, person set): sentences of one act are reported once."""
-    merged: dict[tuple, Lead] = {}
+def merge_leads(leads: list[Lead]) -> list[Lead]:
+    """One lead per act: leads of the same checklist item that share a person (or a source sentence)
+    are merged, and a lead now backed by more documents is graded again on that count."""
+    merged: list[Lead] = []
     for lead in sorted(leads, key=lambda l: -l.score):
-        key = (lead.item_id, tuple(lead.persons)) if lead.persons else (lead.item_id, lead.sources[0].finding_id)
-        if key in merged:
-            known = {s.finding_id for s in merged[key].sources}
-            merged[key].sources += [s for s in lead.sources if s.finding_id not in known]
-        else:
-            merged[key] = lead
-    return sorted(merged.values(), key=lambda l: (GRADES.index(l.grade), -l.score))
+        ids = {s.finding_id for s in lead.sources}
+        same = next((m for m in merged if m.item_id == lead.item_id and (
+            set(m.persons) & set(lead.persons) or ids & {s.finding_id for s in m.sources})), None)
+        if same is None:
+            merged.append(lead)
+            continue
+        known = {s.finding_id for s in same.sources}
+        same.sources += [s for s in lead.sources if s.finding_id not in known]
+        same.persons = sorted(set(same.persons) | set(lead.persons))
+        _regrade(same)
+    return sorted(merged, key=lambda l: (GRADES.index(l.grade), -l.score))
+
+
+def _regrade(lead: Lead) -> None:
+    if lead.basis is None:
+        return
+    documents = len({s.document_id for s in lead.sources})
+    extra = [r for r in lead.reasons if r.startswith("最相似往届案例")]
+    finding_score, specific, precedent = lead.basis
+    lead.grade, score, reasons = _grade(finding_score, specific, documents, precedent)
+    lead.score, lead.reasons = round(score, 3), reasons + extra

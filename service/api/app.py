@@ -8,12 +8,13 @@ from fastapi import FastAPI
 
 from service.api import errors
 from service.api.middleware import GuardMiddleware
-from service.api.routers import auth, checklist, documents, findings, inspections, jobs, tag
+from service.api.routers import auth, checklist, documents, findings, inspections, jobs, leads, reports, search, tag
 from service.api.services import build_services
 from service.settings import Settings, get_settings
+from service import web
 
 ROUTERS = [auth.router, inspections.router, documents.router, jobs.router, findings.router, tag.router,
-           checklist.router]
+           checklist.router, search.router, leads.router, reports.router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,4 +37,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GuardMiddleware)
     for router in ROUTERS:
         app.include_router(router)
+    web.mount(app)
     return app

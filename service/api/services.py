@@ -8,6 +8,7 @@ from functools import cached_property
 
 from nlp.checklist import Checklist, load_checklist
 from service import context
+from service.api.searching import SyncedSearch
 from service.jobs import JobRunner
 from service.originals import OriginalStore
 from service.security import AuditLog, SecurityStore
@@ -35,6 +36,10 @@ class Services:
     @cached_property
     def checklist(self) -> Checklist:
         return load_checklist()
+
+    @cached_property
+    def search(self) -> SyncedSearch:
+        return SyncedSearch(self.settings, embed_lock=self.tag_lock)
 
 
 def _locked(function, lock: threading.Lock):

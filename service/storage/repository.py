@@ -20,6 +20,8 @@ class Repository(Protocol):
 
     def list_inspections(self, team: str | None = None) -> list[InspectionRecord]: ...
 
+    def get_inspection(self, inspection_id: int) -> InspectionRecord | None: ...
+
     def find_document(self, inspection_id: int, sha256: str) -> int | None:
         """Id of the document with this content in this inspection, if stored."""
 

@@ -91,6 +91,11 @@ class SqlRepository:
                 query = query.where(models.Inspection.team == team)
             return [_inspection(row) for row in session.scalars(query)]
 
+    def get_inspection(self, inspection_id: int) -> InspectionRecord | None:
+        with self.session() as session:
+            row = session.get(models.Inspection, inspection_id)
+            return _inspection(row) if row is not None else None
+
     def find_document(self, inspection_id: int, sha256: str) -> int | None:
         with self.session() as session:
             return session.scalar(select(models.Document.id).where(

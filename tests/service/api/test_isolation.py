@@ -43,6 +43,9 @@ def _probes(world, document, finding, job, inspection):
         ("GET", f"/api/jobs/{job}/events", None),
         ("POST", f"/api/jobs/{job}/retry", None),
         ("GET", f"/api/documents?inspection_id={inspection}", None),
+        ("GET", f"/api/documents/{document}/leads", None),
+        ("GET", f"/api/inspections/{inspection}/leads", None),
+        ("GET", f"/api/search?q=补助&inspection_id={inspection}", None),
     ]
 
 
