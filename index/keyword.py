@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -93,7 +94,19 @@ def _expand(word: str, start: int) -> list[tuple[str, int, int]]:
 
 def query_tokens(text: str) -> list[str]:
     """BM25 query tokens: jieba words, Latin lower-cased, without stop-words and punctuation."""
-    return [w.lower() for w in lexicon.words(text) if _keep(w.lower())]
+    return list(_query_tokens(text))
+
+
+@lru_cache(maxsize=4096)
+def _query_tokens(text: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in lexicon.words(text) if _keep(w.lower()))
+
+
+@lru_cache(maxsize=50_000)
+def _expanded_spans(text: str) -> tuple[tuple[str, int, int], ...]:
+    """Every word of ``text`` and the dictionary words inside it, with spans. Cached: hit texts
+    recur across searches (a lead runs two searches per finding) and jieba dominates the cost."""
+    return tuple(span for word, start, _ in _word_spans(text) for span in _expand(word, start))
 
 
 def document_tokens(text: str) -> list[str]:
@@ -109,11 +122,10 @@ def matched_terms(query: str, text: str) -> list[tuple[str, int, int]]:
     The same rule as BM25 matching: whole jieba words of ``text`` and the dictionary words inside
     them (spans may therefore nest, e.g. 公车私用 and 公车 when the query has both).
     """
-    wanted = set(query_tokens(query))
+    wanted = set(_query_tokens(query))
     if not wanted or not text:
         return []
-    return [(g, s, e) for word, start, _ in _word_spans(text)
-            for g, s, e in _expand(word, start) if g.lower() in wanted]
+    return [(g, s, e) for g, s, e in _expanded_spans(text) if g.lower() in wanted]
 
 
 def tokenizer_signature() -> str:

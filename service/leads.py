@@ -8,6 +8,7 @@ strongest signal inspectors have. Every grade comes with the reasons that produc
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -191,10 +192,11 @@ def inspection_leads(document_ids: Sequence[int], service: SearchService,
     return merge_leads(leads)
 
 
-def _names_in(text: str) -> list[str]:
+@lru_cache(maxsize=20_000)
+def _names_in(text: str) -> tuple[str, ...]:
     from nlp import entities
 
-    return [e.text for e in entities.persons(text)]
+    return tuple(e.text for e in entities.persons(text))
 
 
 def _similar_case(hit, similarity: float) -> SimilarCase:

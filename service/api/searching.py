@@ -69,6 +69,12 @@ class SyncedSearch:
         with self._lock:
             return self.service().search(query, k, filters, teams, collection, mode)
 
+    def synced(self) -> SyncedView:
+        """A view synced once now, for work that runs many searches (leads): the indexes are not
+        re-checked for every one of them."""
+        self.service()
+        return SyncedView(self)
+
     @cached_property
     def _e5(self) -> Callable[[Sequence[str]], np.ndarray]:
         try:  # the tagger's embedder: same model and on-disk cache, loaded once per process
@@ -82,3 +88,13 @@ class SyncedSearch:
         the model's tokenizer must not be used from two threads at once."""
         with self._embed_lock:
             return self._e5(texts)
+
+
+class SyncedView:
+    def __init__(self, owner: SyncedSearch) -> None:
+        self._owner = owner
+        self.repository, self.checklist = owner.repository, owner.checklist
+
+    def search(self, *args, **kwargs) -> list[Hit]:
+        with self._owner._lock:
+            return self._owner._service.search(*args, **kwargs)

@@ -62,7 +62,7 @@ def leads_of_document(document_id: ObjectId, user: UserRecord = Depends(current_
                       audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
     owner = authorize(svc.scopes.document(document_id), user, audit, "leads.read", "document", document_id)
     try:
-        found = document_leads(document_id, svc.search, svc.search.e5_embed, _teams(user))
+        found = document_leads(document_id, svc.search.synced(), svc.search.e5_embed, _teams(user))
     except LookupError:  # deleted in between
         raise not_found("document") from None
     audit("leads.read", object_type="document", object_id=document_id, inspection_id=owner.inspection_id)
@@ -75,6 +75,6 @@ def leads_of_inspection(inspection_id: ObjectId, user: UserRecord = Depends(curr
                         audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
     owner = authorize(svc.scopes.inspection(inspection_id), user, audit, "leads.read", "inspection", inspection_id)
     documents = svc.repository.list_documents(inspection_id=inspection_id)
-    found = inspection_leads([d.id for d in documents], svc.search, svc.search.e5_embed, _teams(user))
+    found = inspection_leads([d.id for d in documents], svc.search.synced(), svc.search.e5_embed, _teams(user))
     audit("leads.read", object_type="inspection", object_id=inspection_id, inspection_id=owner.inspection_id)
     return [lead.as_json() for lead in found]
