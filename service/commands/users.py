@@ -53,6 +53,21 @@ def token(name: str = typer.Argument(..., help="用户名")) -> None:
     typer.echo(f"API 令牌：{store.issue_token(user.id, 'cli')}")
 
 
+@app.command("password")
+def password(name: str = typer.Argument(..., help="用户名"),
+             new: Optional[str] = typer.Option(None, "--password", help="新密码（至少 8 位）；省略时自动生成")) -> None:
+    """重设用户的登录密码（该用户已登录的网页会话随之失效）。"""
+    chosen = new or generate_password()
+    try:
+        _store().set_password(name, chosen)
+    except SecurityError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(1)
+    console.print(f"已重设用户 {name} 的密码")
+    if new is None:
+        typer.echo(f"新密码：{chosen}（只显示这一次）")
+
+
 @app.command("list")
 def list_users(as_json: bool = typer.Option(False, "--json")) -> None:
     """列出用户。"""

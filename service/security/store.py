@@ -58,6 +58,18 @@ class SecurityStore:
         except IntegrityError:
             raise SecurityError(f"用户 {name} 已存在") from None
 
+    def set_password(self, name: str, password: str) -> UserRecord:
+        """Replace ``name``'s password and end their web sessions (API tokens stay valid)."""
+        if len(password) < 8:
+            raise SecurityError("密码至少需要 8 个字符")
+        with self._sessions.begin() as session:
+            row = session.scalar(select(User).where(User.name == name))
+            if row is None:
+                raise SecurityError(f"没有名为 {name} 的用户")
+            row.password_hash = sec.hash_password(password)
+            session.execute(delete(WebSession).where(WebSession.user_id == row.id))
+            return _record(row)
+
     def get_user(self, name: str) -> UserRecord | None:
         with self._sessions() as session:
             row = session.scalar(select(User).where(User.name == name))

@@ -37,6 +37,22 @@ def test_users_add_prints_a_token_and_a_generated_password(xuncha_home):
     assert runner.invoke(app, ["audit", "--json"]).stdout.strip() == "[]"
 
 
+def test_users_password_resets_the_password_and_ends_web_sessions(xuncha_home):
+    runner.invoke(app, ["users", "add", "孙组员", "--team", "第一巡察组", "--password", "old-password-1"])
+    store = SecurityStore(context.repository().engine)
+    user = store.authenticate("孙组员", "old-password-1")
+    session = store.open_session(user.id, 12)
+    result = runner.invoke(app, ["users", "password", "孙组员"])
+    assert result.exit_code == 0, result.output
+    new = re.search(r"新密码：([A-Za-z0-9_-]+)", result.stdout).group(1)
+    assert store.authenticate("孙组员", new) and store.authenticate("孙组员", "old-password-1") is None
+    assert store.user_for_session(session) is None
+    missing = runner.invoke(app, ["users", "password", "无此人"])
+    assert missing.exit_code == 1 and "没有名为 无此人 的用户" in missing.output
+    short = runner.invoke(app, ["users", "password", "孙组员", "--password", "short"])
+    assert short.exit_code == 1 and "至少需要 8 个字符" in short.output
+
+
 def test_serve_demo_setup_ingests_once_and_creates_the_admin_once(xuncha_home, monkeypatch, tmp_path):
     monkeypatch.setenv("XUNCHA_TAG_ON_INGEST", "false")
     get_settings.cache_clear()
