@@ -72,17 +72,20 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
             console.print(f"已将 {setup.ingested} 份示例材料导入“{DEMO_INSPECTION}”（{DEMO_TEAM}）")
         if setup.admin_token:
             console.print("已创建管理员账号：用户名 [bold]admin[/]")
-            typer.echo(f"管理员密码：{setup.admin_password}（只显示这一次，请妥善保管）" if setup.admin_password
+            typer.echo(f"管理员密码：{setup.admin_password}  （只显示这一次，请妥善保管）" if setup.admin_password
                        else "管理员密码：XUNCHA_ADMIN_PASSWORD 中设置的值")
             typer.echo(f"管理员 API 令牌：{setup.admin_token}（只显示这一次）")
         else:
-            typer.echo("管理员账号 admin 已存在（密码见首次启动时的输出；可用 xuncha users token admin 生成新令牌）")
+            typer.echo("管理员账号 admin 已存在（密码见首次启动时的输出；忘记时运行 xuncha users password admin 重设）")
+    with console.status("正在加载往届案例库并建立检索索引…"):
+        search = context.search_service(settings)
+    console.print(f"往届案例库 {len(search.cases.list_cases())} 条，检索索引已就绪")
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print("[yellow]注意：服务监听在非本机地址。请通过 HTTPS 反向代理访问，并设置 XUNCHA_COOKIE_SECURE=true。[/]")
     address = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-    typer.echo(f"服务地址：{address}/    接口文档：{address}/docs")
-    typer.echo("登录方式：POST /api/auth/login 提交用户名和密码（浏览器会保存登录会话），")
-    typer.echo("　　　　　或在请求头中加入 Authorization: Bearer <API 令牌>（/docs 页面右上角 Authorize）。")
+    typer.echo(f"网页工作台：{address}/    （用浏览器打开，用户名 admin 和上面的密码登录）")
+    typer.echo(f"接口文档：　{address}/docs（请求头加 Authorization: Bearer <API 令牌>，或先在网页登录）")
+    typer.echo("忘记密码：xuncha users password admin；新建组员：xuncha users add 姓名 --team 巡察组 --role member")
     typer.echo("按 Ctrl+C 停止服务。")
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_config=None)
 
