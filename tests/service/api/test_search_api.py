@@ -154,3 +154,47 @@ def test_search_is_audited_without_the_query(api, world):
     dump = json.dumps(db.execute("select * from audit_log").fetchall(), ensure_ascii=False)
     for text in (secret, "田富贵", "钱永军", "年终补助"):
         assert text not in dump and text not in api.log.getvalue(), text
+
+
+def test_searches_during_concurrent_uploads_stay_correct(api, world, make_docx):
+    import threading
+
+    from index.vectors import VectorIndex
+
+    token = world["tokens"]["a"]
+    with api.client(token) as a:
+        inspection = a.post("/api/inspections", json={"name": "检索并发轮次"}).json()["id"]
+    places = ["东岭村", "西岭村", "南岭村", "北岭村", "中岭村", "上岭村"]
+    paths = [make_docx([f"{place}会计挪用集体资金{n + 3}万元购买私家车。"], f"并发检索{n}.docx")
+             for n, place in enumerate(places)]
+    errors, statuses = [], []
+
+    def upload(batch):
+        try:
+            with api.client(token) as client:
+                response = client.post(f"/api/inspections/{inspection}/documents",
+                                       files=[("files", (p.name, p.read_bytes())) for p in batch])
+                assert api.wait(client, response.json()["id"])["status"] == "done"
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    def search():
+        with api.client(token) as client:
+            for _ in range(15):
+                statuses.append(client.get("/api/search", params={"q": "挪用集体资金购买私家车"}).status_code)
+
+    threads = [threading.Thread(target=upload, args=(paths[i::3],)) for i in range(3)]
+    threads += [threading.Thread(target=search) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    assert not errors, errors
+    assert statuses and set(statuses) == {200}
+    with api.client(token) as a:
+        for place in places:
+            hits = _search(a, q=f"{place}会计挪用集体资金", collection="findings", inspection_id=inspection)["hits"]
+            assert place in hits[0]["text"], place
+    db = sqlite3.connect(api.home / "xuncha.db")
+    stored = {row[0] for row in db.execute("select id from findings")}
+    assert set(VectorIndex.load(api.home / "index" / "findings.faiss").ids().tolist()) == stored
