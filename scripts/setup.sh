@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepare a fresh machine: system fonts (CJK, for building test PDFs and scans), a virtualenv
-# with every dependency, and the trained artefacts in models/. Safe to run again.
+# Prepare a fresh machine: system fonts (CJK, for building test PDFs and scans), Chromium (for the web
+# workspace end-to-end test), a virtualenv with every dependency, and the trained artefacts in models/.
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,16 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
         apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei fonts-wqy-zenhei >/dev/null
     else
         echo "!! 未找到中文字体，部分测试将跳过（需要 fonts-wqy-microhei）" >&2
+    fi
+fi
+
+# Headless Chromium for the web workspace's end-to-end test (driven by Playwright, never downloaded by it).
+if [ ! -x /usr/bin/chromium ]; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "==> 安装 Chromium 浏览器（网页工作台端到端测试使用）"
+        apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "!! 未找到 /usr/bin/chromium，网页端到端测试将跳过（需要 chromium）" >&2
     fi
 fi
 

@@ -17,6 +17,7 @@ from nlp.types import KIND_LABELS, DocumentKind
 from service import context
 from service.commands import checklist as checklist_commands
 from service.commands import model as model_commands
+from service.commands import report as report_commands
 from service.commands import review as review_commands
 from service.commands import search as search_commands
 from service.commands import serve as serve_commands
@@ -33,6 +34,7 @@ app.command()(review_commands.review)
 search_commands.register(app)
 users_commands.register(app)
 serve_commands.register(app)
+report_commands.register(app)
 console = Console()
 err = Console(stderr=True)
 

@@ -84,13 +84,14 @@ def _persons(finding: FindingRecord, document: DocumentDetail) -> set[str]:
 
 
 def fill_wording(checklist: Checklist, item_id: str, finding: FindingRecord, document: DocumentDetail,
-                 unit: str | None) -> str:
+                 unit: str | None, index: int = 0) -> str:
+    """The item's ``index``-th standard wording with its slots filled from the finding."""
     money = _entities(finding, "money")
     dates = _entities(finding, "date")
     positions = _entities(finding, "position")
     orgs = _entities(finding, "org")
     return checklist.get(item_id).fill_wording(
-        0, 单位=(orgs[0]["text"] if orgs else unit or ""), 金额=(money[0]["text"] if money else ""),
+        index, 单位=(orgs[0]["text"] if orgs else unit or ""), 金额=(money[0]["text"] if money else ""),
         时间=(str(dates[0]["value"])[:4] + "年" if dates else ""),
         人员职务=(positions[0]["text"] if positions else ""))
 

@@ -13,6 +13,7 @@ NOT_FOUND = {
     "finding": "没有找到该候选问题",
     "job": "没有找到该导入任务",
     "inspection": "没有找到该巡察轮次",
+    "report_problem": "没有找到问题清单初稿中的该问题",
 }
 _HTTP_DEFAULTS = {
     400: ("bad_request", "请求不正确"),

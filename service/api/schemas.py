@@ -77,6 +77,7 @@ class FindingOut(BaseModel):
     allegation: int | None
     entities: list[dict]
     tags: dict | None
+    review: dict | None = Field(None, description="最近一次审核：action（confirm/reject/correct）、items、reviewer、at")
 
 
 class DocumentDetailOut(DocumentSummaryOut):

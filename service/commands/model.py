@@ -12,7 +12,6 @@ from rich.table import Table
 
 from nlp.checklist import load_checklist
 from nlp.dataset import load_examples, train_dev
-from nlp.evaluation.metrics import Counts
 from nlp.training import fit_tagger
 from service import artefacts, feedback
 from service.commands.common import console, err, read_jsonl_stdin

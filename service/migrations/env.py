@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from service.storage import case_models, job_models, security_models  # noqa: F401  (register their tables)
+from service.storage import case_models, job_models, report_models, security_models  # noqa: F401  (register their tables)
 from service.storage.models import Base
 
 connection = context.config.attributes["connection"]

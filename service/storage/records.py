@@ -35,6 +35,8 @@ class NewFinding:
 class FindingRecord(NewFinding):
     id: int = 0
     document_id: int = 0
+    review: dict | None = None
+    """The latest reviewer verdict: action, items, reviewer, at (None when not reviewed)."""
 
 
 @dataclass

@@ -140,14 +140,25 @@ class SqlRepository:
             if doc is None:
                 return None
             summary = self._summary(doc, doc.inspection, len(doc.findings))
-            findings = [FindingRecord(**{k: getattr(f, k) for k in _FINDING_FIELDS}, id=f.id, document_id=doc.id)
-                        for f in doc.findings]
+            reviews = self._latest_reviews(session, [f.id for f in doc.findings])
+            findings = [FindingRecord(**{k: getattr(f, k) for k in _FINDING_FIELDS}, id=f.id, document_id=doc.id,
+                                      review=reviews.get(f.id)) for f in doc.findings]
             return DocumentDetail(
                 **asdict(summary), sha256=doc.sha256, size=doc.size, media_type=doc.media_type,
                 kind_scores=doc.kind_scores, kind_overridden=doc.kind_overridden, fields=doc.fields,
                 encoding=doc.encoding, ocr_pages=doc.ocr_pages, warnings=doc.warnings,
                 original_path=doc.original_path, text=doc.text, findings=findings,
             )
+
+    @staticmethod
+    def _latest_reviews(session: Session, finding_ids: list[int]) -> dict[int, dict]:
+        latest: dict[int, dict] = {}
+        rows = session.scalars(select(models.TagFeedback).where(models.TagFeedback.finding_id.in_(finding_ids))
+                               .order_by(models.TagFeedback.id))
+        for row in rows:
+            latest[row.finding_id] = {"action": row.action, "items": row.items, "reviewer": row.reviewer,
+                                      "at": row.created_at.isoformat()}
+        return latest
 
     def delete_document(self, document_id: int) -> str | None:
         with self._sessions.begin() as session:

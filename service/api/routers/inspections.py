@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Query
 
-from service.api.deps import Auditor, auditor, current_user, services
-from service.api.errors import ApiError, forbidden
+from service.api.deps import Auditor, ObjectId, auditor, authorize, current_user, services
+from service.api.errors import ApiError, forbidden, not_found
 from service.api.schemas import ERRORS, InspectionIn, InspectionOut
 from service.api.services import Services
 from service.security import UserRecord
@@ -23,6 +23,16 @@ def list_inspections(team: str | None = Query(None, max_length=100, description=
     if own is not None and team is not None and team != own:
         return []
     return [asdict(i) for i in svc.repository.list_inspections(own or team)]
+
+
+@router.get("/{inspection_id}", response_model=InspectionOut, responses=ERRORS, summary="巡察轮次详情")
+def get_inspection(inspection_id: ObjectId, user: UserRecord = Depends(current_user),
+                   audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    authorize(svc.scopes.inspection(inspection_id), user, audit, "inspection.read", "inspection", inspection_id)
+    record = svc.repository.get_inspection(inspection_id)
+    if record is None:  # deleted in between
+        raise not_found("inspection")
+    return asdict(record)
 
 
 @router.post("", status_code=201, response_model=InspectionOut, responses=ERRORS, summary="新建巡察轮次")

@@ -43,6 +43,7 @@ def _probes(world, document, finding, job, inspection):
         ("GET", f"/api/jobs/{job}/events", None),
         ("POST", f"/api/jobs/{job}/retry", None),
         ("GET", f"/api/documents?inspection_id={inspection}", None),
+        ("GET", f"/api/inspections/{inspection}", None),
         ("GET", f"/api/documents/{document}/leads", None),
         ("GET", f"/api/inspections/{inspection}/leads", None),
         ("GET", f"/api/search?q=补助&inspection_id={inspection}", None),
@@ -79,6 +80,7 @@ def test_analyst_reads_every_team_but_changes_nothing(api, world):
         assert analyst.get(f"/api/documents/{world['document']}/original").status_code == 200
         assert analyst.get(f"/api/jobs/{world['job']}").status_code == 200
         assert [i["team"] for i in analyst.get("/api/inspections").json()] == ["甲巡察组"]
+        assert analyst.get(f"/api/inspections/{world['inspection']}").json()["name"] == "甲组第二轮"
         for method, url, body in [
             ("DELETE", f"/api/documents/{world['document']}", None),
             ("POST", f"/api/findings/{world['finding']}/review", {"action": "reject"}),
@@ -100,6 +102,10 @@ def test_member_reviews_findings_of_their_own_team(api, world):
         assert bad.status_code == 422
         ok = a.post(f"/api/findings/{world['finding']}/review", json={"action": "correct", "items": ["c2-01"]})
         assert ok.status_code == 201 and ok.json()["items"] == ["C2-01"]
+        findings = {f["id"]: f for f in a.get(f"/api/documents/{world['document']}/findings").json()}
+        review = findings[world["finding"]]["review"]
+        assert (review["action"], review["items"], review["reviewer"]) == ("correct", ["C2-01"], "甲组成员")
+        assert all(f["review"] is None for i, f in findings.items() if i != world["finding"])
     db = sqlite3.connect(api.home / "xuncha.db")
     assert db.execute("select reviewer, action, items from tag_feedback").fetchall() == [
         ("甲组成员", "correct", '["C2-01"]')]

@@ -1,0 +1,190 @@
+"""Report drafts for report writers (问题清单初稿): read, rebuild, edit problems, export DOCX/XLSX.
+
+Team-scoped like documents; analysts read only. Audit rows carry ids only — never wording or text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api.deps import Auditor, ObjectId, auditor, authorize, current_user, services
+from service.api.errors import ApiError, not_found
+from service.api.routers.documents import content_disposition
+from service.api.schemas import ERRORS, ErrorOut
+from service.api.services import Services
+from service.reports import ReportStore, rebuild
+from service.reports.docx_export import render_docx
+from service.reports.outline import printable, report_document, sections
+from service.reports.store import ProblemRecord, ReportRecord
+from service.reports.xlsx_export import render_xlsx
+from service.security import UserRecord
+from service.storage.records import InspectionRecord
+
+router = APIRouter(prefix="/api", tags=["问题清单"])
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AlternativeOut(BaseModel):
+    source: Literal["checklist", "case"] = Field(description="checklist：清单中的其他标准表述；case：相似往届案例")
+    text: str
+    case_id: str | None = Field(description="往届案例编号（source 为 case 时）")
+
+
+class EvidenceOut(BaseModel):
+    finding_id: int
+    document_id: int
+    filename: str
+    kind: str
+    page: int | None
+    quote: str = Field(description="候选问题原文（截取约 200 字）")
+    review: Literal["confirmed", "corrected"] | None = Field(description="审核结论：确认、更正或未审核")
+
+
+class ProblemOut(BaseModel):
+    id: int
+    item_id: str
+    wording: str = Field(description="当前问题表述（撰稿人修改后以修改为准）")
+    generated_wording: str = Field(description="系统按负面清单标准表述生成的问题表述")
+    alternatives: list[AlternativeOut]
+    evidence: list[EvidenceOut] = Field(description="证据：反映该问题的候选问题，最有力的在前")
+    included: bool = Field(description="是否纳入问题清单（导出时只包含纳入的问题）")
+    edited: bool
+    edited_by: str | None
+    edited_at: datetime | None
+
+
+class ItemOut(BaseModel):
+    item_id: str
+    item_title: str
+    discipline: str
+    problems: list[ProblemOut]
+
+
+class GroupOut(BaseModel):
+    focus: int = Field(description="三个聚焦（1–4）")
+    focus_title: str
+    items: list[ItemOut]
+
+
+class ReportOut(BaseModel):
+    inspection_id: int
+    inspection: str
+    team: str
+    target_unit: str | None
+    updated_at: datetime
+    updated_by: str | None
+    problem_count: int = Field(description="初稿中的问题数（含未纳入的）")
+    groups: list[GroupOut]
+
+
+class ProblemPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    wording: str | None = Field(None, min_length=1, max_length=2000, description="撰稿人修改后的问题表述")
+    included: bool | None = Field(None, description="是否纳入问题清单")
+
+
+def _file(media_type: str) -> dict:
+    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+                  "description": "附件下载"}, **ERRORS}
+
+
+def problem_out(problem: ProblemRecord) -> dict:
+    data = asdict(problem)
+    del data["focus"]
+    return data
+
+
+def report_out(report: ReportRecord, inspection: InspectionRecord, svc: Services) -> dict:
+    groups = [{"focus": s.focus, "focus_title": s.focus_title,
+               "items": [{"item_id": i.item_id, "item_title": i.item_title, "discipline": i.discipline,
+                          "problems": [problem_out(p) for p in i.problems]} for i in s.items]}
+              for s in sections(report.problems, svc.checklist)]
+    return {"inspection_id": inspection.id, "inspection": inspection.name, "team": inspection.team,
+            "target_unit": inspection.target_unit, "updated_at": report.updated_at, "updated_by": report.updated_by,
+            "problem_count": len(report.problems), "groups": groups}
+
+
+def _inspection(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int, action: str,
+                write: bool = False) -> InspectionRecord:
+    authorize(svc.scopes.inspection(inspection_id), user, audit, action, "inspection", inspection_id, write=write)
+    inspection = svc.repository.get_inspection(inspection_id)
+    if inspection is None:  # deleted in between
+        raise not_found("inspection")
+    return inspection
+
+
+def _build(svc: Services, inspection: InspectionRecord, user: UserRecord, audit: Auditor) -> ReportRecord:
+    result = rebuild(svc.repository, svc.checklist, inspection, user.name, svc.search.synced())
+    audit("report.build", object_type="inspection", object_id=inspection.id, inspection_id=inspection.id)
+    return result.report
+
+
+def _current(svc: Services, inspection: InspectionRecord, user: UserRecord, audit: Auditor) -> ReportRecord:
+    """The stored draft, built on first use (by any reader: it is derived from material they may read)."""
+    report = ReportStore(svc.repository.engine).get(inspection.id)
+    return report if report is not None else _build(svc, inspection, user, audit)
+
+
+@router.get("/inspections/{inspection_id}/report", response_model=ReportOut, responses=ERRORS,
+            summary="巡察轮次的问题清单初稿（首次查看时生成）")
+def get_report(inspection_id: ObjectId, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
+               svc: Services = Depends(services)):
+    inspection = _inspection(svc, user, audit, inspection_id, "report.read")
+    report = _current(svc, inspection, user, audit)
+    audit("report.read", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
+    return report_out(report, inspection, svc)
+
+
+@router.post("/inspections/{inspection_id}/report", response_model=ReportOut, responses=ERRORS,
+             summary="按当前候选问题和审核结果重新生成初稿（保留撰稿人的修改）")
+def rebuild_report(inspection_id: ObjectId, user: UserRecord = Depends(current_user),
+                   audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    inspection = _inspection(svc, user, audit, inspection_id, "report.build", write=True)
+    return report_out(_build(svc, inspection, user, audit), inspection, svc)
+
+
+@router.patch("/report-problems/{problem_id}", response_model=ProblemOut,
+              responses={**ERRORS, 422: {"model": ErrorOut}}, summary="修改问题表述或是否纳入问题清单")
+def edit_problem(body: ProblemPatch, problem_id: ObjectId, user: UserRecord = Depends(current_user),
+                 audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    store = ReportStore(svc.repository.engine)
+    owner = authorize(store.owner(problem_id), user, audit, "report.edit", "report_problem", problem_id, write=True)
+    wording = printable(body.wording).strip() if body.wording is not None else None
+    if (wording is None and body.included is None) or wording == "":
+        audit("report.edit", "invalid", object_type="report_problem", object_id=problem_id,
+              inspection_id=owner.inspection_id)
+        raise ApiError(422, "invalid_request", "问题表述不能为空" if wording == "" else "请至少修改问题表述或是否纳入中的一项")
+    problem = store.edit(problem_id, user.name, wording, body.included)
+    if problem is None:  # deleted in between (its item vanished on a rebuild)
+        raise not_found("report_problem")
+    audit("report.edit", object_type="report_problem", object_id=problem_id, inspection_id=owner.inspection_id)
+    return problem_out(problem)
+
+
+def _export(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int, suffix: str) -> Response:
+    inspection = _inspection(svc, user, audit, inspection_id, "report.export")
+    document = report_document(_current(svc, inspection, user, audit), inspection, svc.checklist)
+    content, media_type = (render_docx(document), DOCX_TYPE) if suffix == "docx" else (render_xlsx(document), XLSX_TYPE)
+    audit("report.export", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
+    filename = f"{inspection.name}-问题清单（初稿）.{suffix}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename)})
+
+
+@router.get("/inspections/{inspection_id}/report.docx", response_class=Response, responses=_file(DOCX_TYPE),
+            summary="导出问题清单初稿（Word）")
+def export_docx(inspection_id: ObjectId, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
+                svc: Services = Depends(services)) -> Response:
+    return _export(svc, user, audit, inspection_id, "docx")
+
+
+@router.get("/inspections/{inspection_id}/report.xlsx", response_class=Response, responses=_file(XLSX_TYPE),
+            summary="导出问题底稿和整改台账（Excel）")
+def export_xlsx(inspection_id: ObjectId, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
+                svc: Services = Depends(services)) -> Response:
+    return _export(svc, user, audit, inspection_id, "xlsx")

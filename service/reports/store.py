@@ -1,0 +1,160 @@
+"""Storing report drafts: one current draft per inspection, rebuilt without losing a writer's edits.
+
+On a rebuild, problems are matched by checklist item. A problem still found gets the new machine
+proposal (generated wording, alternatives, evidence) but keeps the writer's wording and inclusion
+if they changed them. A problem no longer found is dropped — unless the writer typed its wording:
+then it is kept without evidence and left out of the exports until a writer includes it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.reports.draft import Alternative, Evidence, ProblemDraft
+from service.storage import models
+from service.storage.models import utcnow
+from service.storage.report_models import Report, ReportProblem
+from service.storage.scope import Owner
+
+
+@dataclass
+class ProblemRecord:
+    id: int
+    item_id: str
+    focus: int
+    wording: str
+    generated_wording: str
+    alternatives: list[Alternative]
+    evidence: list[Evidence]
+    included: bool
+    edited: bool
+    edited_by: str | None
+    edited_at: datetime | None
+
+
+@dataclass
+class ReportRecord:
+    id: int
+    inspection_id: int
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str | None
+    problems: list[ProblemRecord]
+
+
+@dataclass
+class SaveResult:
+    report: ReportRecord
+    retained: list[int]
+    """Problems kept only because a writer typed their wording (their item is no longer found)."""
+
+
+def _problem(row: ReportProblem, live: set[int]) -> ProblemRecord:
+    evidence = [Evidence(**e) for e in row.evidence if e["finding_id"] in live]
+    return ProblemRecord(row.id, row.item_id, row.focus, row.wording, row.generated_wording,
+                         [Alternative(**a) for a in row.alternatives], evidence, row.included,
+                         row.wording_edited or row.included_edited, row.edited_by, row.edited_at)
+
+
+def _live(session: Session, rows: Sequence[ReportProblem]) -> set[int]:
+    """Which of the findings cited by ``rows`` still exist."""
+    cited = {e["finding_id"] for row in rows for e in row.evidence}
+    if not cited:
+        return set()
+    return set(session.scalars(select(models.Finding.id).where(models.Finding.id.in_(cited))))
+
+
+class ReportStore:
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def get(self, inspection_id: int) -> ReportRecord | None:
+        """The current draft; evidence from findings deleted since it was built is left out."""
+        with self._sessions() as session:
+            report = session.scalar(select(Report).where(Report.inspection_id == inspection_id))
+            return None if report is None else self._record(session, report)
+
+    def save(self, inspection_id: int, drafts: Sequence[ProblemDraft], by: str | None) -> SaveResult:
+        """Create or rebuild the inspection's draft from freshly built problems."""
+        try:
+            return self._save(inspection_id, drafts, by)
+        except IntegrityError:  # a concurrent first build created the draft: merge into it
+            return self._save(inspection_id, drafts, by)
+
+    def edit(self, problem_id: int, by: str, wording: str | None = None,
+             included: bool | None = None) -> ProblemRecord | None:
+        now = utcnow()
+        with self._sessions.begin() as session:
+            row = session.get(ReportProblem, problem_id)
+            if row is None:
+                return None
+            if wording is not None:
+                row.wording, row.wording_edited = wording, wording != row.generated_wording
+            if included is not None:
+                row.included, row.included_edited = included, True
+            row.edited_by, row.edited_at = by, now
+            report = session.get(Report, row.report_id)
+            report.updated_at, report.updated_by = now, by
+            session.flush()
+            return _problem(row, _live(session, [row]))
+
+    def owner(self, problem_id: int) -> Owner | None:
+        """The inspection (and team) a problem belongs to, for access checks."""
+        query = (select(models.Inspection.id, models.Inspection.team)
+                 .join(Report, Report.inspection_id == models.Inspection.id)
+                 .join(ReportProblem, ReportProblem.report_id == Report.id)
+                 .where(ReportProblem.id == problem_id))
+        with self._sessions() as session:
+            row = session.execute(query).first()
+        return Owner(*row) if row else None
+
+    def _save(self, inspection_id: int, drafts: Sequence[ProblemDraft], by: str | None) -> SaveResult:
+        now = utcnow()
+        with self._sessions.begin() as session:
+            report = session.scalar(select(Report).where(Report.inspection_id == inspection_id))
+            if report is None:
+                report = Report(inspection_id=inspection_id, created_at=now)
+                session.add(report)
+                session.flush()
+            report.updated_at, report.updated_by = now, by
+            rows = {r.item_id: r for r in session.scalars(
+                select(ReportProblem).where(ReportProblem.report_id == report.id))}
+            for draft in drafts:
+                row = rows.pop(draft.item_id, None)
+                if row is None:
+                    row = ReportProblem(report_id=report.id, item_id=draft.item_id, included=True,
+                                        wording_edited=False, included_edited=False)
+                    session.add(row)
+                row.focus, row.generated_wording = draft.focus, draft.wording
+                row.alternatives = [asdict(a) for a in draft.alternatives]
+                row.evidence = [asdict(e) for e in draft.evidence]
+                if not row.wording_edited:
+                    row.wording = draft.wording
+                if not row.included_edited:
+                    row.included = True
+            retained = []
+            for row in rows.values():
+                if not row.wording_edited:
+                    session.delete(row)
+                    continue
+                retained.append(row.id)
+                if row.evidence:  # just lost its evidence: out of the exports unless a writer says so
+                    row.included_edited = row.included_edited and not row.included
+                    row.included, row.evidence = False, []
+            session.flush()
+            return SaveResult(self._record(session, report), retained)
+
+    @staticmethod
+    def _record(session: Session, report: Report) -> ReportRecord:
+        rows = list(session.scalars(select(ReportProblem).where(ReportProblem.report_id == report.id)
+                                    .order_by(ReportProblem.focus, ReportProblem.item_id)))
+        live = _live(session, rows)
+        return ReportRecord(report.id, report.inspection_id, report.created_at, report.updated_at, report.updated_by,
+                            [_problem(row, live) for row in rows])

@@ -1,0 +1,212 @@
+import { api, followJob, uploadFile } from "../api.js";
+import { alertBox, empty, fill, h, loading, messageOf, showError } from "../dom.js";
+import { FILE_STATUS, canWrite, dateTime, fileSize, kindLabel, setTitle } from "../format.js";
+
+const main = document.getElementById("main");
+const inspectionId = Number(main.dataset.inspectionId);
+const documents = document.getElementById("documents");
+const pageBody = document.getElementById("page-body");
+const pageError = document.getElementById("page-error");
+
+function notFound(error) {
+  pageBody.hidden = true;
+  showError(pageError, error);
+}
+
+async function loadInspection() {
+  const inspection = await api(`/api/inspections/${inspectionId}`);
+  document.getElementById("inspection-title").textContent = inspection.name;
+  document.getElementById("crumb").textContent = inspection.name;
+  const meta = [inspection.team, inspection.target_unit ? `被巡察单位：${inspection.target_unit}` : null,
+    `创建于 ${dateTime(inspection.created_at)}`].filter(Boolean);
+  document.getElementById("inspection-meta").textContent = meta.join(" · ");
+  setTitle(inspection.name);
+  return inspection;
+}
+
+function deleteControl(doc) {
+  const cell = h("td", { class: "nowrap" });
+  const start = h("button", { type: "button", class: "button-small button-danger-quiet" }, "删除");
+  const reset = () => fill(cell, h("a", { href: `/documents/${doc.id}/leads`, class: "button-small button" }, "线索"),
+    " ", start);
+  start.addEventListener("click", () => {
+    const confirm = h("button", { type: "button", class: "button-small button-danger" }, "确认删除");
+    const cancel = h("button", { type: "button", class: "button-small" }, "取消");
+    confirm.addEventListener("click", async () => {
+      confirm.disabled = cancel.disabled = true;
+      try {
+        await api(`/api/documents/${doc.id}`, { method: "DELETE" });
+        await loadDocuments();
+      } catch (error) {
+        fill(cell, alertBox(messageOf(error)));
+      }
+    });
+    cancel.addEventListener("click", reset);
+    fill(cell, h("span", { class: "small" }, "同时删除其候选问题？"), " ", confirm, " ", cancel);
+  });
+  reset();
+  return cell;
+}
+
+async function loadDocuments() {
+  const list = await api("/api/documents", { params: { inspection_id: inspectionId } });
+  document.getElementById("document-count").textContent = list.length ? `共 ${list.length} 份` : "";
+  if (!list.length) {
+    fill(documents, empty(canWrite() ? "还没有材料，请在上方上传。" : "还没有材料。"));
+    return;
+  }
+  const write = canWrite();
+  const rows = list.map((doc) => h("tr", { dataset: { documentId: String(doc.id) } },
+    h("td", null, h("a", { href: `/documents/${doc.id}`, class: "strong" }, doc.filename)),
+    h("td", null, kindLabel(doc.kind)),
+    h("td", { class: "num" }, String(doc.pages)),
+    h("td", { class: "num" }, String(doc.finding_count)),
+    h("td", { class: "nowrap" }, dateTime(doc.created_at)),
+    write ? deleteControl(doc)
+      : h("td", null, h("a", { href: `/documents/${doc.id}/leads`, class: "button-small button" }, "线索"))));
+  fill(documents, h("table", { class: "table" },
+    h("thead", null, h("tr", null, h("th", null, "文件名"), h("th", null, "类型"), h("th", { class: "num" }, "页数"),
+      h("th", { class: "num" }, "候选问题"), h("th", null, "导入时间"), h("th", null, "操作"))),
+    h("tbody", null, rows)));
+}
+
+// ----- upload: one request per file (so one bad file does not stop the others), then its job
+
+function uploadRow(file) {
+  const progress = h("progress", { max: "100", value: 0 });
+  const status = h("span", { class: "upload-status" }, FILE_STATUS.pending);
+  const detail = h("div", { class: "upload-detail small" });
+  const row = h("li", { class: "upload-item", dataset: { status: "pending" } },
+    h("div", { class: "upload-name" }, h("span", { class: "strong" }, file.name),
+      h("span", { class: "muted small" }, fileSize(file.size))),
+    progress, status, detail);
+  const set = (state, text, fraction) => {
+    row.dataset.status = state;
+    status.textContent = text || FILE_STATUS[state] || state;
+    if (fraction !== undefined) progress.value = Math.round(fraction * 100);
+  };
+  return { row, set, detail };
+}
+
+function showFileResult(entry, result) {
+  const { set, detail } = entry;
+  if (result.status === "added") {
+    set("added", `已导入 · ${kindLabel(result.kind)} · ${result.findings} 条候选问题`, 1);
+    fill(detail, result.document_id ? h("a", { href: `/documents/${result.document_id}` }, "查看文档") : null,
+      (result.warnings || []).map((w) => h("div", { class: "warning" }, w)));
+  } else if (result.status === "duplicate") {
+    set("duplicate", FILE_STATUS.duplicate, 1);
+    fill(detail, result.message ? h("div", null, result.message) : null,
+      result.document_id ? h("a", { href: `/documents/${result.document_id}` }, "查看已导入的文档") : null);
+  } else if (result.status === "error") {
+    set("error", "失败", 1);
+    fill(detail, h("div", { class: "error-text" }, result.message || "导入失败"));
+  } else {
+    set(result.status, FILE_STATUS[result.status], 1);
+  }
+}
+
+async function upload(entry, file, kind) {
+  entry.set("uploading", `${FILE_STATUS.uploading} 0%`, 0);
+  const path = `/api/inspections/${inspectionId}/documents` + (kind ? `?kind=${encodeURIComponent(kind)}` : "");
+  const job = await uploadFile(path, file, (fraction) => {
+    entry.set("uploading", `${FILE_STATUS.uploading} ${Math.round(fraction * 100)}%`, fraction);
+  });
+  entry.set("queued", FILE_STATUS.queued, 1);
+  return job;
+}
+
+async function follow(entry, job) {
+  const finalJob = await followJob(job.id, (update) => {
+    const file = update.files && update.files[0];
+    if (file && (file.status === "queued" || file.status === "running")) entry.set(file.status);
+  });
+  const result = finalJob.files && finalJob.files[0];
+  if (result && ["added", "duplicate", "error"].includes(result.status)) {
+    showFileResult(entry, result);
+    return result.status;
+  }
+  throw { detail: finalJob.error || "导入任务失败，请重新上传" };
+}
+
+function failed(entry, error) {
+  entry.set("error", "失败", 1);
+  fill(entry.detail, h("div", { class: "error-text" }, messageOf(error)));
+  return "error";
+}
+
+function setupUpload() {
+  const form = document.getElementById("upload-form");
+  if (!form) return;
+  const input = document.getElementById("upload-files");
+  const zone = document.getElementById("dropzone");
+  const selected = document.getElementById("upload-selected");
+  const start = document.getElementById("upload-start");
+  const list = document.getElementById("upload-list");
+  let files = [];
+
+  const choose = (chosen) => {
+    files = Array.from(chosen || []);
+    selected.textContent = files.length ? `已选择 ${files.length} 个文件：${files.map((f) => f.name).join("、")}`
+      : "未选择文件";
+    start.disabled = !files.length;
+  };
+  input.addEventListener("change", () => choose(input.files));
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    choose(event.dataTransfer.files);
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!files.length) return;
+    const batch = files;
+    const kind = document.getElementById("upload-kind").value;
+    choose([]);
+    input.value = "";
+    const entries = batch.map((file) => uploadRow(file));
+    list.prepend(...entries.map((e) => e.row));
+    const imports = [];
+    for (const [index, file] of batch.entries()) {
+      // Uploads go one at a time; the imports they start run in the background meanwhile.
+      const entry = entries[index];
+      try {
+        const job = await upload(entry, file, kind);
+        imports.push(follow(entry, job).catch((error) => failed(entry, error)));
+      } catch (error) {
+        imports.push(Promise.resolve(failed(entry, error)));
+      }
+    }
+    const outcomes = await Promise.all(imports);
+    const count = (status) => outcomes.filter((o) => o === status).length;
+    list.prepend(h("li", { class: "upload-summary", role: "status" },
+      `本次上传 ${batch.length} 个文件：已导入 ${count("added")} 个，重复 ${count("duplicate")} 个，失败 ${count("error")} 个`));
+    loadDocuments().catch((error) => showError(documents, error));
+  });
+}
+
+async function init() {
+  fill(documents, loading());
+  const [inspection, docs] = await Promise.allSettled([loadInspection(), loadDocuments()]);
+  if (docs.status === "rejected") {
+    notFound(docs.reason);
+    return;
+  }
+  if (inspection.status === "rejected") {
+    notFound(inspection.reason);
+    return;
+  }
+  if (!inspection.value) {
+    notFound({ detail: "没有找到该巡察轮次" });
+    return;
+  }
+  setupUpload();
+}
+
+init().catch((error) => notFound(error));
