@@ -23,6 +23,8 @@ from service.storage.sql import SqlRepository
 
 QUOTE_CHARS = 200
 CASE_ALTERNATIVES = 2
+STRONG_FINDING = 0.8
+STRONG_ITEM = 0.5
 CASE_CANDIDATES = 8
 Review = Literal["confirmed", "corrected"]
 _REVIEWS: dict[str, Review] = {"confirm": "confirmed", "correct": "corrected"}
@@ -60,6 +62,8 @@ class ProblemDraft:
     wording: str
     alternatives: list[Alternative] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    recommended: bool = True
+    """Ticked for the report by default; a writer ticks the others in when they agree."""
 
 
 @dataclass
@@ -145,7 +149,24 @@ def build_problem(checklist: Checklist, item_id: str, sources: Sequence[SourceFi
         alternatives += _case_alternatives(search, strongest.text, item_id, inspection, known)
     evidence = [Evidence(s.finding.id, s.finding.document_id, s.filename, s.kind, s.finding.page,
                          clip(s.finding.text), s.review) for s in sources]
-    return ProblemDraft(item_id, item.focus, wording, alternatives, evidence)
+    return ProblemDraft(item_id, item.focus, wording, alternatives, evidence, recommended(item_id, sources))
+
+
+def recommended(item_id: str, sources: Sequence[SourceFinding]) -> bool:
+    """Whether a problem goes into the report by default: a reviewer vouched for its evidence, or
+    one finding is confidently both a problem and about this item, or two documents report it with
+    this item as a likely reading. A draft of every weakly tagged item would bury the real problems
+    (the demo round tags 181 items; these rules tick 63)."""
+    if any(s.review for s in sources):
+        return True
+    about = [s for s in sources if _item_score(s, item_id) >= STRONG_ITEM]
+    confident = any(float(s.finding.tags.get("finding_score") or 0.0) >= STRONG_FINDING for s in about)
+    return confident or len({s.finding.document_id for s in about}) >= 2
+
+
+def _item_score(source: SourceFinding, item_id: str) -> float:
+    ranked = (source.finding.tags or {}).get("checklist") or []
+    return float(next((c.get("score") or 0.0 for c in ranked if c.get("id") == item_id), 0.0))
 
 
 def build_problems(repository: SqlRepository, checklist: Checklist, inspection: InspectionRecord,

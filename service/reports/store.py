@@ -129,7 +129,7 @@ class ReportStore:
             for draft in drafts:
                 row = rows.pop(draft.item_id, None)
                 if row is None:
-                    row = ReportProblem(report_id=report.id, item_id=draft.item_id, included=True,
+                    row = ReportProblem(report_id=report.id, item_id=draft.item_id, included=draft.recommended,
                                         wording_edited=False, included_edited=False)
                     session.add(row)
                 row.focus, row.generated_wording = draft.focus, draft.wording
@@ -138,7 +138,7 @@ class ReportStore:
                 if not row.wording_edited:
                     row.wording = draft.wording
                 if not row.included_edited:
-                    row.included = True
+                    row.included = draft.recommended
             retained = []
             for row in rows.values():
                 if not row.wording_edited:

@@ -155,6 +155,21 @@ def test_rebuild_keeps_edits_drops_rejected_items_and_keeps_typed_wording(world)
     assert fourth[CAR].included is True and fourth[CAR].evidence == []
 
 
+def test_only_vouched_for_problems_are_ticked_by_default(world):
+    repository, inspection = world["repository"], world["inspection"]
+    weak = {"is_finding": True, "finding_score": 0.6, "labels": [STAFFING],
+            "checklist": [{"id": STAFFING, "title": "", "score": 0.3}], "focus": 3}
+    weak_id, = add_document(repository, inspection.id, "座谈记录.docx", "minutes",
+                            [finding(0, "干部配备好像有点多", weak)])
+    repository.add_feedback(world["interview"][1], STAFFING_TEXT, "reject", [], "审核员")
+    draft = problems_by_item(rebuild(repository, CHECKLIST, inspection, "写稿人").report)
+    assert draft[BONUS].included  # two documents report it
+    assert draft[CAR].included  # one finding, confident (0.8) and about this item (0.8)
+    assert not draft[STAFFING].included  # one weak, unreviewed finding: listed, not ticked
+    repository.add_feedback(weak_id, "干部配备好像有点多", "confirm", [STAFFING], "审核员")
+    assert problems_by_item(rebuild(repository, CHECKLIST, inspection, "写稿人").report)[STAFFING].included
+
+
 def test_evidence_of_deleted_documents_is_not_shown(world):
     repository, store = world["repository"], world["store"]
     rebuild(repository, CHECKLIST, world["inspection"], None)
