@@ -123,10 +123,20 @@ def form_cells(line: str) -> list[tuple[str, str]]:
             if cells[i] in _LABEL_TO_FIELD and cells[i + 1] and cells[i + 1] not in _LABEL_TO_FIELD]
 
 
+_SENTENCE_PUNCTUATION = re.compile(r"[，。；！？,.;!?]")
+
+
 def is_form_row(line: str) -> bool:
-    """A table row made of short label/value cells carries header fields, not findings."""
+    """A table row made of short label/value cells carries header fields, not findings: one with a
+    known header label, or ``label<TAB>value`` pairs with short label-like cells (所在单位、是否匿名…)."""
     cells = [c.strip() for c in line.split("\t") if c.strip()]
-    return bool(form_cells(line)) and all(len(c) <= 30 for c in cells)
+    if not cells or any(len(c) > 30 for c in cells):
+        return False
+    if form_cells(line):
+        return True
+    labels = cells[0::2]
+    return len(cells) >= 4 and len(cells) % 2 == 0 and all(
+        len(label) <= 6 and not _SENTENCE_PUNCTUATION.search(label) for label in labels)
 
 
 def clean_name(token: str) -> str | None:

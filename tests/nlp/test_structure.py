@@ -102,6 +102,7 @@ def test_form_style_table_rows_fill_fields_and_are_not_findings():
     from nlp.pipeline import analyse_text
 
     text = ("来电记录\n来电人\t匿名\t联系电话\t158****3167\n被反映人\t赵德胜\t职务\t柳湾村党支部书记\n"
+            "所在单位\t青石镇柳湾村\t是否匿名\t否（要求保密）\n"
             "来电人反映，赵德胜把村里鱼塘以每年4500元低价包给自己弟弟，没有开村民代表会议。")
     analysis = analyse_text(text)
     assert analysis.fields["complainant"] == "匿名"
