@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import docx
 import pytest
@@ -103,3 +108,36 @@ def make_pdf(tmp_path):
         return path
 
     return build
+
+
+@contextmanager
+def serve_app(app) -> Iterator[str]:
+    """Serve ``app`` with a real uvicorn server in a thread on a free port; yields its base URL."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def app_settings(patch: pytest.MonkeyPatch, home: Path, **env: str):
+    """Settings for a server on its own data directory; ``env`` are XUNCHA_* values (without prefix)."""
+    from service.settings import Settings
+
+    patch.setenv("XUNCHA_HOME", str(home))
+    for name, value in env.items():
+        patch.setenv(f"XUNCHA_{name.upper()}", value)
+    get_settings.cache_clear()
+    return Settings()

@@ -9,16 +9,13 @@ unless the environment variable CI is set, where a missing prerequisite is a fai
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-import uvicorn
+from conftest import app_settings, serve_app
 from fastapi import FastAPI
 
 from service import artefacts, context
@@ -56,41 +53,20 @@ class Server:
         return httpx.Client(base_url=self.base, headers=headers, timeout=60)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("web-home")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XUNCHA_HOME", str(home))
-        patch.setenv("XUNCHA_MAX_FILE_MB", "5")
-        patch.setenv("XUNCHA_TAG_ON_INGEST", "true")
-        patch.setenv("XUNCHA_OCR", "false")
-        get_settings.cache_clear()
-        settings = Settings()
+        settings = app_settings(patch, home, max_file_mb="5", tag_on_ingest="true", ocr="false")
         if not (settings.models_dir / artefacts.TAGGER_FILE).exists():
             missing(f"the trained tagging model is missing from {settings.models_dir} (run scripts/setup.sh)")
         app = create_app(settings)
         if app.state.services.runner.ingestor.tagger is None:
             missing("tagging on ingest is not available (the trained model could not be loaded)")
-        port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-        uv = uvicorn.Server(config)
-        thread = threading.Thread(target=uv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not uv.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
         try:
-            yield Server(f"http://127.0.0.1:{port}", home, settings, app)
+            with serve_app(app) as base:
+                yield Server(base, home, settings, app)
         finally:
-            uv.should_exit = True
-            thread.join(30)
             get_settings.cache_clear()
             context._repository.cache_clear()
 

@@ -9,33 +9,11 @@ from service.api.deps import Auditor, ObjectId, auditor, authorize, current_user
 from service.api.errors import not_found
 from service.api.schemas import ERRORS
 from service.api.services import Services
-from service.leads import GRADES, document_leads, inspection_leads
+from service.leads import GRADES, LeadSource, SimilarCase, document_leads, inspection_leads
 from service.security import UserRecord
 from service.security.access import visible_team
 
 router = APIRouter(prefix="/api", tags=["问题线索"])
-
-
-class LeadSourceOut(BaseModel):
-    finding_id: int
-    document_id: int
-    filename: str
-    kind: str
-    page: int | None
-    text: str
-
-
-class SimilarCaseOut(BaseModel):
-    id: str
-    text: str
-    score: float
-    similarity: float | None
-    items: list[str]
-    disposal: str | None
-    sanction: str | None
-    unit: str | None
-    year: int | None
-    matched: list[str]
 
 
 class LeadOut(BaseModel):
@@ -47,8 +25,8 @@ class LeadOut(BaseModel):
     score: float
     persons: list[str]
     reasons: list[str] = Field(description="定级依据")
-    sources: list[LeadSourceOut] = Field(description="反映该问题的材料（同一人/同一事的多份材料合并）")
-    similar_cases: list[SimilarCaseOut]
+    sources: list[LeadSource] = Field(description="反映该问题的材料（同一人/同一事的多份材料合并）")
+    similar_cases: list[SimilarCase]
 
 
 def _teams(user: UserRecord) -> set[str] | None:

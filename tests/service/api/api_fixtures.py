@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import io
 import logging
-import socket
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from conftest import app_settings, serve_app
 from fastapi import FastAPI
 
 from service import context
@@ -51,12 +49,6 @@ class Api:
         raise AssertionError(f"job {job_id} did not finish")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
@@ -66,29 +58,14 @@ def api(tmp_path_factory):
     root = logging.getLogger()
     level = root.level
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XUNCHA_HOME", str(home))
-        patch.setenv("XUNCHA_MAX_FILE_MB", "1")
-        patch.setenv("XUNCHA_TAG_ON_INGEST", "false")
-        patch.setenv("XUNCHA_OCR", "false")
-        get_settings.cache_clear()
-        settings = Settings()
+        settings = app_settings(patch, home, max_file_mb="1", tag_on_ingest="false", ocr="false")
         root.addHandler(handler)
         root.setLevel(logging.INFO)
-        port = _free_port()
         app = create_app(settings)
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
         try:
-            yield Api(f"http://127.0.0.1:{port}", home, settings, captured, app)
+            with serve_app(app) as base:
+                yield Api(base, home, settings, captured, app)
         finally:
-            server.should_exit = True
-            thread.join(30)
             root.removeHandler(handler)
             root.setLevel(level)
             get_settings.cache_clear()
