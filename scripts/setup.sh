@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
         echo "==> 安装中文字体 (fonts-wqy-microhei)"
-        apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei fonts-wqy-zenhei >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fonts-wqy-zenhei >/dev/null
     else
         echo "!! 未找到中文字体，部分测试将跳过（需要 fonts-wqy-microhei）" >&2
     fi
@@ -18,7 +18,7 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
         echo "==> 安装 Chromium 浏览器（网页工作台端到端测试使用）"
-        apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
     else
         echo "!! 未找到 /usr/bin/chromium，网页端到端测试将跳过（需要 chromium）" >&2
     fi
