@@ -81,3 +81,23 @@ def test_semantic_prototypes_with_the_offline_e5_model():
     (result,) = tagger.tag(["他长期和单位一名女下属保持不正当关系，还在外面租房同居"])
     assert result.checklist[0].id == "C7-02"
     assert any(e.kind == "similar" for e in result.checklist[0].evidence)
+
+
+NEUTRAL = ["今天天气很好。", "下午三点在二楼会议室开会。", "我叫王明，今年45岁。", "好的，我明白了，谢谢。",
+           "请各位代表入座，会议马上开始。", "我是2012年参军的，退伍后回到了老家。"]
+CLEAR_FINDINGS = ["他每年春节都收下属送的红包，少的一千，多的五千。",
+                  "几百万的工程项目从来不上党组会，都是局长一个人说了算。",
+                  "单位用公款在农家乐大吃大喝，一顿饭花了八千多元。"]
+
+
+def test_small_talk_and_formalities_are_not_findings(small):
+    """Greetings, logistics and self-introductions (none of them in the training data) are not
+    findings, while clear findings in the same register still are."""
+    tagger, _, _ = small
+    known = {e.text for e in load_examples()}
+    assert not (set(NEUTRAL) | set(CLEAR_FINDINGS)) & known
+    neutral = tagger.tag(NEUTRAL, evidence=False)
+    findings = tagger.tag(CLEAR_FINDINGS, evidence=False)
+    assert [r.is_finding for r in neutral] == [False] * len(NEUTRAL)
+    assert [r.is_finding for r in findings] == [True] * len(CLEAR_FINDINGS)
+    assert max(r.finding_score for r in neutral) < min(r.finding_score for r in findings)
