@@ -8,7 +8,7 @@ confirm keeps them). The wording is the item's standard wording filled for the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Literal, Protocol, Sequence
 
 from sqlalchemy import select
@@ -18,8 +18,8 @@ from nlp.checklist import Checklist
 from service.leads import MIN_FINDING_SCORE, fill_wording
 from service.search import SearchFilters
 from service.storage import models
-from service.storage.records import DocumentDetail, FindingRecord, InspectionRecord, NewFinding
-from service.storage.sql import SqlRepository
+from service.storage.records import DocumentDetail, FindingRecord, InspectionRecord
+from service.storage.sql import SqlRepository, finding_record, latest_reviews
 
 QUOTE_CHARS = 200
 CASE_ALTERNATIVES = 2
@@ -98,29 +98,21 @@ def effective_items(tags: dict | None, verdict: tuple[str, list[str]] | None) ->
     return list(items or (labels if action == "confirm" else [])), _REVIEWS.get(action)
 
 
-_FINDING_FIELDS = [f.name for f in fields(NewFinding)]
-
-
 def load_sources(repository: SqlRepository, inspection_id: int) -> list[SourceFinding]:
     """The inspection's findings that are evidence of some problem, each with its latest verdict."""
     finding_query = (select(models.Finding, models.Document.filename, models.Document.kind)
                      .join(models.Document, models.Finding.document_id == models.Document.id)
                      .where(models.Document.inspection_id == inspection_id)
                      .order_by(models.Document.id, models.Finding.seq))
-    verdict_query = (select(models.TagFeedback.finding_id, models.TagFeedback.action, models.TagFeedback.items)
-                     .join(models.Finding, models.TagFeedback.finding_id == models.Finding.id)
-                     .join(models.Document, models.Finding.document_id == models.Document.id)
-                     .where(models.Document.inspection_id == inspection_id)
-                     .order_by(models.TagFeedback.id))
     sources: list[SourceFinding] = []
     with repository.session() as session:
-        verdicts = {finding_id: (action, items) for finding_id, action, items in session.execute(verdict_query)}
-        for row, filename, kind in session.execute(finding_query):
-            items, review = effective_items(row.tags, verdicts.get(row.id))
+        rows = session.execute(finding_query).all()
+        verdicts = latest_reviews(session, [row.id for row, _, _ in rows])
+        for row, filename, kind in rows:
+            verdict = verdicts.get(row.id)
+            items, review = effective_items(row.tags, verdict and (verdict["action"], verdict["items"]))
             if items:
-                record = FindingRecord(**{k: getattr(row, k) for k in _FINDING_FIELDS}, id=row.id,
-                                       document_id=row.document_id)
-                sources.append(SourceFinding(record, filename, kind, items, review))
+                sources.append(SourceFinding(finding_record(row), filename, kind, items, review))
     return sources
 
 

@@ -66,6 +66,24 @@ def _inspection(row: models.Inspection) -> InspectionRecord:
 _FINDING_FIELDS = [f.name for f in dataclass_fields(NewFinding)]
 
 
+def finding_record(row: models.Finding, review: dict | None = None) -> FindingRecord:
+    return FindingRecord(**{k: getattr(row, k) for k in _FINDING_FIELDS}, id=row.id, document_id=row.document_id,
+                         review=review)
+
+
+def latest_reviews(session: Session, finding_ids: list[int]) -> dict[int, dict]:
+    """Each finding's latest reviewer verdict: action, items, reviewer, at."""
+    latest: dict[int, dict] = {}
+    for start in range(0, len(finding_ids), 900):  # stays under SQLite's bound-parameter limit
+        chunk = finding_ids[start:start + 900]
+        rows = session.scalars(select(models.TagFeedback).where(models.TagFeedback.finding_id.in_(chunk))
+                               .order_by(models.TagFeedback.id))
+        for row in rows:  # later verdicts overwrite earlier ones
+            latest[row.finding_id] = {"action": row.action, "items": row.items, "reviewer": row.reviewer,
+                                      "at": row.created_at.isoformat()}
+    return latest
+
+
 class SqlRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -140,25 +158,14 @@ class SqlRepository:
             if doc is None:
                 return None
             summary = self._summary(doc, doc.inspection, len(doc.findings))
-            reviews = self._latest_reviews(session, [f.id for f in doc.findings])
-            findings = [FindingRecord(**{k: getattr(f, k) for k in _FINDING_FIELDS}, id=f.id, document_id=doc.id,
-                                      review=reviews.get(f.id)) for f in doc.findings]
+            reviews = latest_reviews(session, [f.id for f in doc.findings])
+            findings = [finding_record(f, reviews.get(f.id)) for f in doc.findings]
             return DocumentDetail(
                 **asdict(summary), sha256=doc.sha256, size=doc.size, media_type=doc.media_type,
                 kind_scores=doc.kind_scores, kind_overridden=doc.kind_overridden, fields=doc.fields,
                 encoding=doc.encoding, ocr_pages=doc.ocr_pages, warnings=doc.warnings,
                 original_path=doc.original_path, text=doc.text, findings=findings,
             )
-
-    @staticmethod
-    def _latest_reviews(session: Session, finding_ids: list[int]) -> dict[int, dict]:
-        latest: dict[int, dict] = {}
-        rows = session.scalars(select(models.TagFeedback).where(models.TagFeedback.finding_id.in_(finding_ids))
-                               .order_by(models.TagFeedback.id))
-        for row in rows:
-            latest[row.finding_id] = {"action": row.action, "items": row.items, "reviewer": row.reviewer,
-                                      "at": row.created_at.isoformat()}
-        return latest
 
     def delete_document(self, document_id: int) -> str | None:
         with self._sessions.begin() as session:
@@ -178,7 +185,7 @@ class SqlRepository:
             f = session.get(models.Finding, finding_id)
             if f is None:
                 return None
-            return FindingRecord(**{k: getattr(f, k) for k in _FINDING_FIELDS}, id=f.id, document_id=f.document_id)
+            return finding_record(f)
 
     def add_feedback(self, finding_id: int | None, text: str, action: str, items: list[str], reviewer: str) -> int:
         with self._sessions.begin() as session:
