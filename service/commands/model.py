@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -72,8 +73,17 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
-def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag、ingest 或 search，只运行一项评测")) -> None:
-    """在留出的评测集上打印质量指标（标注模型与两个基线、文档结构抽取、检索）。"""
+def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag、ingest 或 search，只运行一项评测"),
+             data: Optional[list[Path]] = typer.Option(
+                 None, "--data", help="真实语体评测集（JSONL 文件或文件夹，可多次给出），如 ../shared/realdev"),
+             half: str = typer.Option("report", "--half", help="评测集的哪一半：choose（用于选择）、report（用于报告）或 all"),
+             as_json: bool = typer.Option(False, "--json", help="以 JSON 输出数值")) -> None:
+    """在留出的评测集上打印质量指标（标注模型与基线、文档结构抽取、检索）；--data 时在真实语体评测集上评测。"""
+    if data:
+        from service.commands.realdev import evaluate_realdev
+
+        evaluate_realdev(data, half, only, as_json)
+        return
     if only not in (None, "tag", "ingest", "search"):
         err.print(f"[red]未知的评测项：{only}（可选：tag、ingest、search）[/]")
         raise typer.Exit(2)

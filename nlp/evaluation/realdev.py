@@ -1,0 +1,196 @@
+"""Evaluate tagging on a real-register labelled set (``../shared/realdev`` or any JSONL of its format).
+
+Each line: ``id, kind, text, focus (1/2/3/null), discipline (one of six/null), checklist (ids),
+topic, is_finding``. The set is split once by a fixed hash of the id into a half for *choosing*
+(features, thresholds, embedders) and a half for *reporting*; nothing is ever trained on it.
+
+Systems are scored on the same texts in the same run: the tagger and a zero-shot e5 prototype
+baseline whose finding threshold is chosen on the other half.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from nlp.checklist import Checklist
+from nlp.evaluation.metrics import Counts, macro_f1
+
+HALVES = ("choose", "report", "all")
+NO_FOCUS = None  # labels.md: 整改不到位 (the checklist's focus 4) and non-problems have no focus
+
+
+@dataclass(frozen=True)
+class RealExample:
+    id: str
+    kind: str
+    text: str
+    is_finding: bool
+    focus: int | None
+    discipline: str | None
+    items: tuple[str, ...]
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    is_finding: bool
+    focus: int | None
+    discipline: str | None
+    ranked: tuple[str, ...]
+
+
+@dataclass
+class KindScores:
+    n: int = 0
+    finding: Counts = field(default_factory=Counts)
+    negatives: int = 0
+    false_positives: int = 0
+
+    @property
+    def false_positive_rate(self) -> float:
+        return self.false_positives / self.negatives if self.negatives else 0.0
+
+
+@dataclass
+class RealScores:
+    name: str
+    n: int
+    per_kind: dict[str, KindScores]
+    overall: KindScores
+    focus_accuracy: float
+    focus_macro_f1: float
+    discipline_accuracy: float
+    """On problems whose gold discipline is one of the six (the figure realdev's README reports)."""
+    discipline_accuracy_all: float
+    """On all problems, null (a shortfall that is no breach) counted as a class."""
+    top1: float
+    top3: float
+
+
+def half_of(identifier: str) -> str:
+    return "choose" if hashlib.md5(identifier.encode("utf-8")).digest()[0] % 2 == 0 else "report"
+
+
+def _files(path: Path) -> list[Path]:
+    return sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+
+
+def load_realdev(paths: Iterable[Path], half: str = "all",
+                 resolve: Callable[[str], str] = lambda item_id: item_id) -> list[RealExample]:
+    """Examples of ``half`` from JSONL files or folders; checklist ids mapped through ``resolve``
+    (the checklist's aliases), unknown ids dropped."""
+    if half not in HALVES:
+        raise ValueError(f"未知的划分：{half}（可选：{'、'.join(HALVES)}）")
+    examples = []
+    for path in (f for p in paths for f in _files(Path(p))):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path.name} 第 {number} 行不是合法的 JSON：{error.msg}") from None
+            if half != "all" and half_of(row["id"]) != half:
+                continue
+            items = []
+            for item_id in row.get("checklist") or []:
+                try:
+                    resolved = resolve(item_id)
+                except KeyError:
+                    continue
+                if resolved not in items:
+                    items.append(resolved)
+            examples.append(RealExample(
+                row["id"], row.get("kind", "other"), row["text"], bool(row["is_finding"]),
+                row.get("focus"), row.get("discipline"), tuple(items), row.get("topic", "")))
+    return examples
+
+
+def as_focus(value: int | None) -> int | None:
+    return value if value in (1, 2, 3) else NO_FOCUS
+
+
+def as_discipline(value: str | None) -> str | None:
+    return None if value in (None, "无", "") else value
+
+
+def score(name: str, examples: Sequence[RealExample], predictions: Sequence[Prediction]) -> RealScores:
+    per_kind: dict[str, KindScores] = {}
+    overall = KindScores()
+    for example, prediction in zip(examples, predictions):
+        for bucket in (per_kind.setdefault(example.kind, KindScores()), overall):
+            bucket.n += 1
+            bucket.finding.add(float(example.is_finding and prediction.is_finding),
+                               float(prediction.is_finding), float(example.is_finding))
+            if not example.is_finding:
+                bucket.negatives += 1
+                bucket.false_positives += int(prediction.is_finding)
+    problems = [(e, p) for e, p in zip(examples, predictions) if e.is_finding]
+    gold_focus = [as_focus(e.focus) for e, _ in problems]
+    predicted_focus = [as_focus(p.focus) for _, p in problems]
+    labelled = [(e, p) for e, p in problems if as_discipline(e.discipline)]
+    with_items = [(e, p) for e, p in problems if e.items]
+
+    def mean(values: list[bool]) -> float:
+        return float(np.mean(values)) if values else 0.0
+
+    return RealScores(
+        name=name, n=len(examples), per_kind=per_kind, overall=overall,
+        focus_accuracy=mean([g == p for g, p in zip(gold_focus, predicted_focus)]),
+        focus_macro_f1=macro_f1(gold_focus, predicted_focus),
+        discipline_accuracy=mean([as_discipline(e.discipline) == as_discipline(p.discipline) for e, p in labelled]),
+        discipline_accuracy_all=mean([as_discipline(e.discipline) == as_discipline(p.discipline)
+                                      for e, p in problems]),
+        top1=mean([bool(set(p.ranked[:1]) & set(e.items)) for e, p in with_items]),
+        top3=mean([bool(set(p.ranked[:3]) & set(e.items)) for e, p in with_items]),
+    )
+
+
+def tagger_predictions(tagger, texts: Sequence[str]) -> list[Prediction]:
+    return [Prediction(r.is_finding, r.focus, r.discipline, tuple(i.id for i in r.checklist))
+            for r in tagger.tag(list(texts), evidence=False)]
+
+
+class PrototypeBaseline:
+    """Zero-shot: nearest checklist-item prototype (mean e5 vector of title, manifestations and
+    synonyms); focus and discipline are the nearest item's; a text is a finding when its best
+    cosine reaches a threshold chosen for F1 on labelled texts given to ``fit``."""
+
+    def __init__(self, checklist: Checklist, embed: Callable[[Sequence[str]], np.ndarray]) -> None:
+        self.checklist, self.embed = checklist, embed
+        self.ids = [item.id for item in checklist.items]
+        groups = [[item.title, *item.manifestations, *item.synonyms] for item in checklist.items]
+        prototypes = np.vstack([np.asarray(embed(group)).mean(axis=0) for group in groups])
+        self.prototypes = prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)
+        self.threshold = 0.0
+
+    def _best(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.embed(list(texts))) @ self.prototypes.T
+
+    def fit(self, examples: Sequence[RealExample]) -> PrototypeBaseline:
+        best = self._best([e.text for e in examples]).max(axis=1)
+        gold = np.array([e.is_finding for e in examples])
+
+        def f1(threshold: float) -> float:
+            counts = Counts()
+            flagged = best >= threshold
+            counts.add(float((flagged & gold).sum()), float(flagged.sum()), float(gold.sum()))
+            return counts.f1
+
+        self.threshold = float(max(np.unique(np.round(best, 3)), key=f1))
+        return self
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        out = []
+        for row in self._best(texts):
+            order = np.argsort(-row)[:3]
+            top = self.checklist.get(self.ids[order[0]])
+            out.append(Prediction(bool(row.max() >= self.threshold), top.focus, top.discipline,
+                                  tuple(self.ids[j] for j in order)))
+        return out
