@@ -257,6 +257,7 @@ class SeedScores:
     segments_on_findings: int = 0  # pipeline segments whose best gold sentence is a finding
     unmatched_segments: int = 0  # segments overlapping no gold sentence
     problems: list[str] = field(default_factory=list)  # files skipped and why (Chinese)
+    operating_point: tuple[float, float, float] | None = None  # see evaluate_seeds(score_fn=…)
 
     def system(self, name: str) -> SystemScores:
         return next(s for s in self.systems if s.name == name)
@@ -265,6 +266,7 @@ class SeedScores:
         return {"files": self.files, "segments": self.segments, "gold_sentences": self.gold_sentences,
                 "gold_findings": self.gold_findings, "segments_on_findings": self.segments_on_findings,
                 "unmatched_segments": self.unmatched_segments, "problems": self.problems,
+                "operating_point": self.operating_point,
                 "systems": [s.as_dict() for s in self.systems]}
 
 
@@ -327,13 +329,17 @@ def keyword_flags(texts: list[str]) -> list[bool]:
 
 
 def evaluate_seeds(tag_fn: TagFn, seeds_dir: Path, labels_path: Path = LABELS_PATH, *,
-                   baselines: bool = True, name: str = "xuncha 标注模型") -> SeedScores:
+                   baselines: bool = True, name: str = "xuncha 标注模型",
+                   score_fn: Callable[[list[str]], Sequence[float]] | None = None,
+                   min_recall: float = 0.8) -> SeedScores:
     """Score ``tag_fn`` (is-finding per segment text) on the seed files against the gold labels.
 
     Each seed file named in the labels is checked against the sha256 in the README beside the labels;
     a changed, missing or unreadable file is skipped and reported in ``problems``. With
     ``baselines`` the same segments are also scored for "every segment flagged" (the precision floor)
-    and a checklist-keyword match.
+    and a checklist-keyword match. With ``score_fn`` (a finding score per segment) the best
+    precision reachable at recall ≥ ``min_recall`` by moving the threshold is reported too — a
+    diagnostic of the gap to the goal, not a threshold to adopt (that would be tuning on the test).
     """
     seeds_dir, labels_path = Path(seeds_dir), Path(labels_path)
     gold = load_labels(labels_path)
@@ -342,6 +348,7 @@ def evaluate_seeds(tag_fn: TagFn, seeds_dir: Path, labels_path: Path = LABELS_PA
     if baselines:
         systems += [SystemScores("全部标为问题（基线）"), SystemScores("清单关键词匹配（基线）")]
     result = SeedScores(systems, [])
+    scored: list[tuple[list[Segment], list[GoldSentence], list[float]]] = []
     for filename in sorted(gold):
         path = seeds_dir / filename
         if not path.is_file():
@@ -374,7 +381,25 @@ def evaluate_seeds(tag_fn: TagFn, seeds_dir: Path, labels_path: Path = LABELS_PA
         result.gold_findings += sum(s.is_finding for s in sentences)
         result.segments_on_findings += sum(bool(m and m.is_finding) for m in matched)
         result.unmatched_segments += sum(m is None for m in matched)
+        if score_fn is not None:
+            scored.append((segments, sentences, [float(x) for x in score_fn(texts)] if texts else []))
+    if score_fn is not None:
+        result.operating_point = best_operating_point(scored, min_recall)
     return result
+
+
+def best_operating_point(scored: list[tuple[list[Segment], list[GoldSentence], list[float]]],
+                         min_recall: float) -> tuple[float, float, float] | None:
+    """``(threshold, precision, recall)`` with the best precision at recall ≥ ``min_recall``."""
+    thresholds = sorted({x for _, _, scores in scored for x in scores}, reverse=True)
+    best = None
+    for threshold in thresholds:
+        total = Score()
+        for segments, sentences, scores in scored:
+            total += score_file(segments, [x >= threshold for x in scores], sentences)
+        if total.recall >= min_recall and (best is None or total.precision > best[1]):
+            best = (threshold, total.precision, total.recall)
+    return best
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,6 +440,10 @@ def format_scores(scores: SeedScores) -> str:
         cells = (score.segments, score.flagged, score.correct, f"{score.precision:.3f}",
                  f"{score.found}/{score.gold_findings}", f"{score.recall:.3f}")
         lines.append(_pad(filename, 26, left=True) + "".join(_pad(c, 12) for c in cells))
+    if scores.operating_point is not None:
+        threshold, precision, recall = scores.operating_point
+        lines += ["", f"诊断：只调整阈值时，召回率 ≥ 0.8 的最高精确率为 {precision:.3f}"
+                      f"（阈值 {threshold:.3f}，召回率 {recall:.3f}）；仅供参考，不应据此在评测集上调阈值"]
     return "\n".join(lines)
 
 
@@ -438,8 +467,16 @@ def main(argv: list[str] | None = None) -> int:
     except ModelMissing as error:
         print(str(error), file=sys.stderr)
         return 2
-    scores = evaluate_seeds(lambda texts: [r.is_finding for r in tagger.tag(texts, evidence=False)],
-                            seeds_dir, args.labels)
+    cache: dict[tuple[str, ...], list] = {}
+
+    def tag(texts: list[str]) -> list:
+        key = tuple(texts)
+        if key not in cache:
+            cache[key] = tagger.tag(texts, evidence=False)
+        return cache[key]
+
+    scores = evaluate_seeds(lambda texts: [r.is_finding for r in tag(texts)], seeds_dir, args.labels,
+                            score_fn=lambda texts: [r.finding_score for r in tag(texts)])
     print(json.dumps(scores.as_dict(), ensure_ascii=False, indent=2) if args.json else format_scores(scores))
     return 1 if scores.problems and not scores.files else 0
 

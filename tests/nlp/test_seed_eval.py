@@ -190,3 +190,17 @@ def test_real_seed_labels_lie_on_sentence_boundaries():
             assert text[s.start] not in " \u3000\n" and text[s.end - 1] not in " \u3000\n"
             assert s.end == len(text) or text[s.end - 1] in "。！？!?；;”’」』）)》" or text[s.end] in "\n" \
                 or text[s.end:].lstrip("，,：: ")[:1] in "一二三四五六七八九十其（("
+
+
+def test_operating_point_is_best_precision_at_required_recall(tmp_path):
+    seeds, labels = _write_set(tmp_path, {"a.txt": DOC_A, "b.txt": DOC_B})
+
+    def score(texts: list[str]) -> list[float]:
+        return [1.0 if "存在" in t else 0.5 if ("不到位" in t or "缺失" in t) else 0.0 for t in texts]
+
+    scores = evaluate_seeds(flags_cunzai, seeds, labels, baselines=False, score_fn=score)
+    # threshold 1.0 → recall 3/5 (too low); 0.5 → 6 flagged, 5 correct, recall 5/5; 0.0 → 5/9
+    threshold, precision, recall = scores.operating_point
+    assert threshold == 0.5 and precision == pytest.approx(5 / 6) and recall == 1.0
+    assert "召回率 ≥ 0.8 的最高精确率为 0.833" in format_scores(scores)
+    assert evaluate_seeds(flags_cunzai, seeds, labels, baselines=False).operating_point is None
