@@ -13,7 +13,8 @@ from nlp.checklist import load_checklist
 from service import context, reports
 from service.commands.common import console, err
 from service.reports.docx_export import render_docx
-from service.reports.outline import EMPTY_NOTE, chinese_number, report_document, sections
+from service.reports.outline import (EMPTY_NOTE, chinese_number, report_document, sections, unfinished,
+                                     unfinished_warning)
 from service.reports.xlsx_export import render_xlsx
 
 
@@ -64,6 +65,8 @@ def report(
                               f"是（{escape(problem.edited_by or '')}）" if problem.edited else "否")
         console.print(table)
     document = report_document(current, inspection, checklist)
+    if (docx_path or xlsx_path) and (found := unfinished(document)):
+        err.print(f"[yellow]注意：{escape(unfinished_warning(found))}[/]")
     if docx_path is not None:
         _write(docx_path, render_docx(document), " Word 初稿")
     if xlsx_path is not None:

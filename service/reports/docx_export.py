@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
@@ -63,6 +65,30 @@ def _prepare(document) -> None:
     heading.paragraph_format.space_before, heading.paragraph_format.space_after = Pt(12), Pt(6)
 
 
+def nest_quotes(text: str) -> str:
+    """Quotes inside a quoted passage become 「」, as Chinese official documents nest them."""
+    text = text.replace("“", "「").replace("”", "」")
+    return re.sub(r'"([^"]*)"', r"「\1」", text)
+
+
+def _page_numbers(document) -> None:
+    """A centred footer with the page number as a PAGE field (— 1 —), which Word fills in."""
+    paragraph = document.sections[0].footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(paragraph, "— ", size=Pt(14))
+    run = _run(paragraph, "", size=Pt(14))
+    for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, "1"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText" if text == "PAGE" else "w:t")
+            element.set(qn("xml:space"), "preserve")
+            element.text = f" {text} " if text == "PAGE" else text
+        run._element.append(element)
+    _run(paragraph, " —", size=Pt(14))
+
+
 def kind_label(kind: str) -> str:
     try:
         return KIND_LABELS[DocumentKind(kind)]
@@ -74,7 +100,7 @@ def _evidence_line(number: int, evidence: Evidence) -> str:
     kind = kind_label(evidence.kind)
     where = f"《{evidence.filename}》" + (f"第{evidence.page}页" if evidence.page else "")
     notes = "，".join(n for n in (kind, REVIEW_LABELS.get(evidence.review or "", "")) if n)
-    return f"证据{number}：{where}" + (f"（{notes}）" if notes else "") + f"：“{evidence.quote}”"
+    return f"证据{number}：{where}" + (f"（{notes}）" if notes else "") + f"：“{nest_quotes(evidence.quote)}”"
 
 
 def _body_paragraph(document, indent: Pt = Pt(32)):
@@ -86,6 +112,7 @@ def _body_paragraph(document, indent: Pt = Pt(32)):
 def render_docx(report: ReportDocument) -> bytes:
     document = docx.Document()
     _prepare(document)
+    _page_numbers(document)
     document.core_properties.title = printable(title_of(report.inspection))
     title = document.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER

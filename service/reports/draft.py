@@ -1,9 +1,10 @@
 """Building a report draft (问题清单初稿) from an inspection's findings.
 
-A *problem* is one checklist item found in the inspection. Its evidence is every finding tagged with
-that item — a tagged finding counts when the tagger called it a finding (score ≥ 0.5) and labelled
-it; a reviewer's latest verdict overrides the tagger (reject drops it, correct replaces its items,
-confirm keeps them). The wording is the item's standard wording filled for the strongest evidence.
+A *problem* is one checklist item found in the inspection. Its evidence is every act (同一人同一事,
+see ``acts``) whose primary item it is — so one act tagged with two items is one problem listing both
+items. A reviewer's latest verdict overrides the tagger (reject drops a finding, correct replaces its
+items). The first wording is built from the strongest finding itself; filled checklist wordings and
+prior-case wordings (their own facts taken out) follow as alternatives, all from this evidence only.
 """
 
 from __future__ import annotations
@@ -11,23 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, Sequence
 
-from sqlalchemy import select
-
 from index.hybrid import Hit
 from nlp.checklist import Checklist
-from service.leads import MIN_FINDING_SCORE, fill_wording
+from service.reports import wording as words
+from service.reports.evidence import (Act, DocumentInfo, Review, RoundEvidence, SourceFinding, effective_items,
+                                      load_round)
 from service.search import SearchFilters
-from service.storage import models
-from service.storage.records import DocumentDetail, FindingRecord, InspectionRecord
-from service.storage.sql import SqlRepository, finding_record, latest_reviews
+from service.storage.records import InspectionRecord
+from service.storage.sql import SqlRepository
 
 QUOTE_CHARS = 200
 CASE_ALTERNATIVES = 2
 STRONG_FINDING = 0.8
 STRONG_ITEM = 0.5
 CASE_CANDIDATES = 8
-Review = Literal["confirmed", "corrected"]
-_REVIEWS: dict[str, Review] = {"confirm": "confirmed", "correct": "corrected"}
+TICKED_FORMS = ("statement",)
+__all__ = ["Act", "SourceFinding", "effective_items"]
 
 
 class CaseSearch(Protocol):
@@ -46,11 +46,13 @@ class Evidence:
     page: int | None
     quote: str
     review: Review | None = None
+    items: list[str] = field(default_factory=list)
+    """The items this finding supports after review (one act may carry several)."""
 
 
 @dataclass
 class Alternative:
-    source: Literal["checklist", "case"]
+    source: Literal["finding", "checklist", "case"]
     text: str
     case_id: str | None = None
 
@@ -66,117 +68,88 @@ class ProblemDraft:
     """Ticked for the report by default; a writer ticks the others in when they agree."""
 
 
-@dataclass
-class SourceFinding:
-    """A stored finding that counts as evidence, with the items it supports after review."""
-
-    finding: FindingRecord
-    filename: str
-    kind: str
-    items: list[str]
-    review: Review | None
-
-    @property
-    def strength(self) -> tuple[bool, float]:
-        return self.review is not None, float((self.finding.tags or {}).get("finding_score") or 0.0)
-
-
 def clip(text: str, limit: int = QUOTE_CHARS) -> str:
+    text = words.strip_markup(text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def effective_items(tags: dict | None, verdict: tuple[str, list[str]] | None) -> tuple[list[str], Review | None]:
-    """The items a finding supports (empty: not a problem) and how a reviewer saw it."""
-    tags = tags or {}
-    labels = list(tags.get("labels") or [])
-    if verdict is None:
-        tagged = tags.get("is_finding") and (tags.get("finding_score") or 0) >= MIN_FINDING_SCORE
-        return (labels if tagged else []), None
-    action, items = verdict
-    if action == "reject":
-        return [], None
-    return list(items or (labels if action == "confirm" else [])), _REVIEWS.get(action)
+def prior_cases(search: CaseSearch, query: str, k: int, inspection: InspectionRecord,
+                own_findings: set[int] | None = None, teams: set[str] | None = None) -> list[Hit]:
+    """Cases from earlier rounds and imports: never a finding of this round (confirmed ones become cases)."""
+    hits = search.search(query, k, None, teams or {inspection.team}, collection="cases")
+    return [h for h in hits
+            if not (h.meta.get("inspection") == inspection.name and h.meta.get("team") == inspection.team)
+            and not (own_findings and str(h.meta.get("external_id", "")).removeprefix("finding-").isdigit()
+                     and int(str(h.meta["external_id"]).removeprefix("finding-")) in own_findings)]
 
 
-def load_sources(repository: SqlRepository, inspection_id: int) -> list[SourceFinding]:
-    """The inspection's findings that are evidence of some problem, each with its latest verdict."""
-    finding_query = (select(models.Finding, models.Document.filename, models.Document.kind)
-                     .join(models.Document, models.Finding.document_id == models.Document.id)
-                     .where(models.Document.inspection_id == inspection_id)
-                     .order_by(models.Document.id, models.Finding.seq))
-    sources: list[SourceFinding] = []
-    with repository.session() as session:
-        rows = session.execute(finding_query).all()
-        verdicts = latest_reviews(session, [row.id for row, _, _ in rows])
-        for row, filename, kind in rows:
-            verdict = verdicts.get(row.id)
-            items, review = effective_items(row.tags, verdict and (verdict["action"], verdict["items"]))
-            if items:
-                sources.append(SourceFinding(finding_record(row), filename, kind, items, review))
-    return sources
+def wordings(checklist: Checklist, item_ids: Sequence[str], sources: Sequence[SourceFinding],
+             documents: dict[int, DocumentInfo], case_texts: Sequence[tuple[str, str]] = ()
+             ) -> tuple[str, list[Alternative]]:
+    """The first wording (built from the strongest finding) and the alternatives: the other
+    findings' own sentences, each item's checklist wordings and prior-case wordings, all filled from
+    this evidence only; alternatives stating a fact the evidence does not are left out."""
+    facts = words.facts_of([s.finding for s in sources], documents)
+    evidence = facts.text + "\n" + "\n".join(
+        str(v) for s in sources for v in (documents[s.finding.document_id].fields or {}).values()
+        if s.finding.document_id in documents)
+    own = [words.finding_wording(s.finding, documents.get(s.finding.document_id)) for s in sources[:3]]
+    first, out, seen = own[0], [], {own[0]}
+
+    def offer(source: str, text: str, case_id: str | None = None) -> None:
+        if text and text not in seen and not words.unsupported(text, evidence):
+            seen.add(text)
+            out.append(Alternative(source, text, case_id))
+
+    for text in own[1:]:
+        offer("finding", text)
+    templates = [w for item_id in item_ids if item_id in checklist.by_id for w in checklist.get(item_id).wordings]
+    for template in sorted(templates, key=lambda t: words.fill(t, facts).count("【")):
+        offer("checklist", words.fill(template, facts))
+    cases = 0
+    for case_id, text in case_texts:
+        if cases < CASE_ALTERNATIVES and (template := words.case_template(text)):
+            before = len(out)
+            offer("case", clip(words.fill(template, facts), 500), case_id)
+            cases += len(out) > before
+    return first, out
 
 
-def _case_alternatives(search: CaseSearch, query: str, item_id: str, inspection: InspectionRecord,
-                       known: set[str]) -> list[Alternative]:
-    hits = search.search(query, CASE_CANDIDATES, None, {inspection.team}, collection="cases")
-    # Cases made from this inspection's own reviewed findings are evidence, not prior cases.
-    prior = [h for h in hits if not (h.meta.get("inspection") == inspection.name
-                                     and h.meta.get("team") == inspection.team) and h.text not in known]
-    prior.sort(key=lambda h: item_id not in (h.meta.get("items") or []))  # stable: same item first
-    return [Alternative("case", clip(h.text, 500), str(h.meta.get("external_id", h.id)))
-            for h in prior[:CASE_ALTERNATIVES]]
-
-
-def build_problem(checklist: Checklist, item_id: str, sources: Sequence[SourceFinding], document: DocumentDetail,
+def build_problem(checklist: Checklist, item_id: str, acts: Sequence[Act], evidence_round: RoundEvidence,
                   inspection: InspectionRecord, search: CaseSearch | None = None) -> ProblemDraft:
-    """One problem from its evidence, strongest first; ``document`` holds the strongest finding."""
+    """One problem from its acts; evidence strongest first."""
     item = checklist.get(item_id)
-    strongest = sources[0].finding
-    unit = inspection.target_unit
-    wording = fill_wording(checklist, item_id, strongest, document, unit)
-    alternatives = [Alternative("checklist", fill_wording(checklist, item_id, strongest, document, unit, index=i))
-                    for i in range(1, len(item.wordings))]
+    sources = sorted((s for act in acts for s in act.sources), key=lambda s: s.strength, reverse=True)
+    item_ids = list(dict.fromkeys([item_id, *(i for act in acts for i in act.items)]))
+    case_texts: list[tuple[str, str]] = []
     if search is not None:
-        known = {wording, *(a.text for a in alternatives)}
-        alternatives += _case_alternatives(search, strongest.text, item_id, inspection, known)
+        hits = prior_cases(search, sources[0].finding.text, CASE_CANDIDATES, inspection,
+                           {s.finding.id for s in evidence_round.sources})
+        hits.sort(key=lambda h: item_id not in (h.meta.get("items") or []))  # stable: same item first
+        case_texts = [(str(h.meta.get("external_id", h.id)), h.text) for h in hits]
+    first, alternatives = wordings(checklist, item_ids, sources, evidence_round.documents, case_texts)
     evidence = [Evidence(s.finding.id, s.finding.document_id, s.filename, s.kind, s.finding.page,
-                         clip(s.finding.text), s.review) for s in sources]
-    return ProblemDraft(item_id, item.focus, wording, alternatives, evidence, recommended(item_id, sources))
+                         clip(s.finding.text), s.review, list(s.items)) for s in sources]
+    return ProblemDraft(item_id, item.focus, first, alternatives, evidence, recommended(item_id, sources))
 
 
 def recommended(item_id: str, sources: Sequence[SourceFinding]) -> bool:
-    """Whether a problem goes into the report by default: a reviewer vouched for its evidence, or
-    one finding is confidently both a problem and about this item, or two documents report it with
-    this item as a likely reading. A draft of every weakly tagged item would bury the real problems
-    (the demo round tags 181 items; these rules tick 63)."""
+    """Whether a problem goes into the report by default: a reviewer vouched for its evidence, or a
+    finding from a problem-bearing register (petition, interview, minutes — never a work report) is
+    confidently both a problem and about this item, and is stated as a fact (not an exhortation,
+    a quote, a heading or a question)."""
     if any(s.review for s in sources):
         return True
-    about = [s for s in sources if _item_score(s, item_id) >= STRONG_ITEM]
-    confident = any(float(s.finding.tags.get("finding_score") or 0.0) >= STRONG_FINDING for s in about)
-    return confident or len({s.finding.document_id for s in about}) >= 2
-
-
-def _item_score(source: SourceFinding, item_id: str) -> float:
-    ranked = (source.finding.tags or {}).get("checklist") or []
-    return float(next((c.get("score") or 0.0 for c in ranked if c.get("id") == item_id), 0.0))
+    return any(s.kind in words.PROBLEM_KINDS and s.score >= STRONG_FINDING and s.item_score(item_id) >= STRONG_ITEM
+               and (s.finding.tags or {}).get("form", "statement") in TICKED_FORMS for s in sources)
 
 
 def build_problems(repository: SqlRepository, checklist: Checklist, inspection: InspectionRecord,
                    search: CaseSearch | None = None) -> list[ProblemDraft]:
-    """The draft's problems, ordered by 三个聚焦 focus then item id."""
-    by_item: dict[str, list[SourceFinding]] = {}
-    for source in load_sources(repository, inspection.id):
-        for item_id in dict.fromkeys(source.items):
-            if item_id in checklist.by_id:
-                by_item.setdefault(item_id, []).append(source)
-    problems: list[ProblemDraft] = []
-    documents: dict[int, DocumentDetail | None] = {}
-    for item_id in sorted(by_item, key=lambda i: (checklist.by_id[i].focus, i)):
-        sources = sorted(by_item[item_id], key=lambda s: s.strength, reverse=True)
-        document_id = sources[0].finding.document_id
-        if document_id not in documents:
-            documents[document_id] = repository.get_document(document_id)
-        document = documents[document_id]
-        if document is not None:  # else deleted meanwhile, with its findings
-            problems.append(build_problem(checklist, item_id, sources, document, inspection, search))
-    return problems
+    """The draft's problems, ordered by 三个聚焦 focus then item id: one per primary item of the acts."""
+    evidence_round = load_round(repository, inspection.id)
+    by_item: dict[str, list[Act]] = {}
+    for act in evidence_round.acts(checklist):
+        by_item.setdefault(act.item_id, []).append(act)
+    return [build_problem(checklist, item_id, by_item[item_id], evidence_round, inspection, search)
+            for item_id in sorted(by_item, key=lambda i: (checklist.by_id[i].focus, i))]

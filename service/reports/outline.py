@@ -8,6 +8,7 @@ from datetime import date
 
 from nlp.checklist import Checklist
 from service.reports.store import ProblemRecord, ReportRecord
+from service.reports.wording import markers
 from service.storage.records import InspectionRecord
 
 _DIGITS = "零一二三四五六七八九"
@@ -78,7 +79,7 @@ def sections(problems: list[ProblemRecord], checklist: Checklist, included_only:
         section = out.setdefault(problem.focus, FocusSection(
             problem.focus, checklist.focus.get(problem.focus, f"聚焦{chinese_number(problem.focus)}")))
         if not section.items or section.items[-1].item_id != problem.item_id:
-            item = checklist.by_id.get(problem.item_id)
+            item = checklist.get(problem.item_id) if problem.item_id in checklist else None
             section.items.append(ItemSection(problem.item_id, item.title if item else problem.item_id,
                                              item.discipline if item else "", item.rectification if item else ""))
         section.items[-1].problems.append(problem)
@@ -89,3 +90,33 @@ def report_document(report: ReportRecord, inspection: InspectionRecord, checklis
                     on: date | None = None) -> ReportDocument:
     return ReportDocument(inspection.name, inspection.target_unit, on or date.today(),
                           sections(report.problems, checklist, included_only=True))
+
+
+@dataclass
+class Unfinished:
+    """An included problem whose wording still has 【待补充：…】 markers or raw {…} slots."""
+
+    problem_id: int
+    label: str
+    """Where it is in the exports: 一（二） is the second problem under the first 聚焦."""
+    item_id: str
+    markers: list[str]
+
+    def describe(self) -> str:
+        return f"{self.label}（{self.item_id}）{'、'.join(dict.fromkeys(self.markers))}"
+
+
+def unfinished(report: ReportDocument) -> list[Unfinished]:
+    out = []
+    for number, section in enumerate(report.sections, 1):
+        problems = [p for item in section.items for p in item.problems]
+        for index, problem in enumerate(problems, 1):
+            if found := markers(problem.wording):
+                out.append(Unfinished(problem.id, f"{chinese_number(number)}（{chinese_number(index)}）",
+                                      problem.item_id, found))
+    return out
+
+
+def unfinished_warning(found: list[Unfinished]) -> str:
+    shown = "；".join(u.describe() for u in found[:10]) + ("……" if len(found) > 10 else "")
+    return f"有 {len(found)} 个纳入清单的问题表述仍有待补充的内容，请核实补充后再定稿：{shown}"

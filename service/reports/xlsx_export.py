@@ -10,7 +10,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.reports.docx_export import REVIEW_LABELS, title_of
+from service.reports.docx_export import REVIEW_LABELS, nest_quotes, title_of
 from service.reports.outline import EMPTY_NOTE, ReportDocument, printable
 from service.reports.store import ProblemRecord
 
@@ -66,7 +66,7 @@ def review_status(problem: ProblemRecord) -> str:
 
 
 def _sources(problem: ProblemRecord) -> str:
-    return "\n".join(f"{n}. 《{e.filename}》" + (f"第{e.page}页" if e.page else "") + f"：“{e.quote}”"
+    return "\n".join(f"{n}. 《{e.filename}》" + (f"第{e.page}页" if e.page else "") + f"：“{nest_quotes(e.quote)}”"
                      for n, e in enumerate(problem.evidence, 1))
 
 

@@ -86,16 +86,22 @@ def test_draft_has_one_problem_per_found_item_grouped_by_focus_with_reviews_appl
     repository.add_feedback(bonus_2, BONUS_TEXT_2, "confirm", [BONUS], "审核员")
     report = rebuild(repository, CHECKLIST, world["inspection"], "撰稿人").report
 
-    assert [(p.focus, p.item_id) for p in report.problems] == [(1, BIG_DECISION), (2, BONUS), (3, STAFFING)]
+    expected = sorted((CHECKLIST.get(i).focus, i) for i in (BIG_DECISION, BONUS, STAFFING))
+    assert [(p.focus, p.item_id) for p in report.problems] == expected
     problem = problems_by_item(report)[BONUS]
     # The reviewer-confirmed finding is the strongest evidence; unreviewed ones follow by score.
     assert [(e.finding_id, e.review) for e in problem.evidence] == [(bonus_2, "confirmed"), (bonus, None)]
     assert problem.evidence[0].filename == "孙桂芳谈话.docx" and problem.evidence[0].kind == "interview"
     assert problem.evidence[1].page == 1 and problem.evidence[1].quote == BONUS_TEXT
-    # Filled by service.leads.fill_wording from the strongest finding (money only) and the target unit.
-    assert problem.wording == problem.generated_wording == "青石镇{时间}自行设立名目向干部职工发放津补贴、奖金共计46.8万元，无政策依据。"
+    # The first wording is the strongest finding's own sentence, framed by where it was said; the
+    # checklist wordings follow, filled from this evidence only: no unit is named in it, so the
+    # target unit is not put in (the slot is dropped where the sentence reads without it).
+    assert problem.wording == problem.generated_wording == f"谈话中反映：{BONUS_TEXT_2}。"
     assert [(a.source, a.text) for a in problem.alternatives] == [
-        ("checklist", "巡察发现，青石镇以专项工作奖励为名违规发放钱款，规范津补贴政策执行不严。")]
+        ("finding", f"信访反映：{BONUS_TEXT}。"),
+        ("checklist", "2023年自行设立名目向干部职工发放津补贴、奖金共计46.8万元，无政策依据。"),
+        ("checklist", "巡察发现，以专项工作奖励为名违规发放钱款，规范津补贴政策执行不严。")]
+    assert all("青石镇" not in a.text for a in problem.alternatives)
     assert problem.included and not problem.edited and problem.edited_by is None
     corrected = problems_by_item(report)[BIG_DECISION]
     assert [(e.finding_id, e.review) for e in corrected.evidence] == [(decision, "corrected")]
@@ -103,17 +109,21 @@ def test_draft_has_one_problem_per_found_item_grouped_by_focus_with_reviews_appl
     assert {low, weak, car}.isdisjoint({e.finding_id for p in report.problems for e in p.evidence})
 
 
-def test_strongest_finding_fills_all_slots_and_long_quotes_are_clipped(world):
+def test_slots_are_filled_from_the_evidence_and_long_quotes_are_clipped(world):
     repository = world["repository"]
-    long_text = "镇财政所" + "把收回的罚没款放在账外" * 40
+    long_text = "**2023年12月28日镇财政所把收回的罚没款46.8万元放在账外**" + "，账外资金长期未入账" * 20
+    money = dict(MONEY, start=16, end=22)
     add_document(repository, world["inspection"].id, "长文.docx", "minutes",
-                 [finding(0, long_text, tags("C5-01", 0.99), 4, [MONEY, DATE])])
+                 [finding(0, long_text, tags("C5-01", 0.99), 4, [money, DATE])])
     report = rebuild(repository, CHECKLIST, world["inspection"], None).report
     problem = problems_by_item(report)["C5-01"]
-    assert problem.wording == '青石镇将46.8万元收入存放账外，设立"小金库"。'
-    assert "巡察发现，青石镇2023年以来部分收入未纳入单位账簿统一核算。" in [a.text for a in problem.alternatives]
+    assert problem.wording.startswith("会议记录载明：2023年12月28日镇财政所把收回的罚没款46.8万元放在账外，")
+    assert "**" not in problem.wording  # source markup stripped
+    texts = [a.text for a in problem.alternatives]
+    assert '将46.8万元收入存放账外，设立"小金库"。' in texts
+    assert "巡察发现，2023年以来部分收入未纳入单位账簿统一核算。" in texts
     quote = problem.evidence[0].quote
-    assert len(quote) == 200 and quote.endswith("…") and long_text.startswith(quote[:-1])
+    assert len(quote) == 200 and quote.endswith("…") and long_text.replace("**", "").startswith(quote[:-1])
 
 
 def test_rebuild_keeps_edits_drops_rejected_items_and_keeps_typed_wording(world):

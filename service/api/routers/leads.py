@@ -9,7 +9,7 @@ from service.api.deps import Auditor, ObjectId, auditor, authorize, current_user
 from service.api.errors import not_found
 from service.api.schemas import ERRORS
 from service.api.services import Services
-from service.leads import GRADES, LeadSource, SimilarCase, document_leads, inspection_leads
+from service.leads import GRADES, LeadSource, SimilarCase, document_leads, round_leads
 from service.security import UserRecord
 from service.security.access import visible_team
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["问题线索"])
 class LeadOut(BaseModel):
     item_id: str
     item_title: str
-    wording: str = Field(description="按负面清单标准表述填写的问题描述")
+    wording: str = Field(description="依据材料本身写成的问题描述（只用材料中的人员、单位、金额、时间）")
     grade: str = Field(description="、".join(GRADES))
     disposal: str = Field(description="建议处置方式")
     score: float
@@ -27,6 +27,8 @@ class LeadOut(BaseModel):
     reasons: list[str] = Field(description="定级依据")
     sources: list[LeadSource] = Field(description="反映该问题的材料（同一人/同一事的多份材料合并）")
     similar_cases: list[SimilarCase]
+    items: list[str] = Field(description="该问题涉及的全部清单条目（第一个为主条目）")
+    alternatives: list[str] = Field(description="其他可选表述：清单标准表述、往届案例表述（均只用本问题材料中的事实）")
 
 
 def _teams(user: UserRecord) -> set[str] | None:
@@ -52,7 +54,9 @@ def leads_of_document(document_id: ObjectId, user: UserRecord = Depends(current_
 def leads_of_inspection(inspection_id: ObjectId, user: UserRecord = Depends(current_user),
                         audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
     owner = authorize(svc.scopes.inspection(inspection_id), user, audit, "leads.read", "inspection", inspection_id)
-    documents = svc.repository.list_documents(inspection_id=inspection_id)
-    found = inspection_leads([d.id for d in documents], svc.search.synced(), svc.search.e5_embed, _teams(user))
+    try:
+        found = round_leads(inspection_id, svc.search.synced(), svc.search.e5_embed, _teams(user))
+    except LookupError:  # deleted in between
+        raise not_found("inspection") from None
     audit("leads.read", object_type="inspection", object_id=inspection_id, inspection_id=owner.inspection_id)
     return [lead.as_json() for lead in found]

@@ -9,17 +9,18 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import Auditor, ObjectId, auditor, authorize, current_user, services
-from service.api.errors import ApiError, not_found
+from service.api.errors import ApiError, error_response, not_found
 from service.api.routers.documents import content_disposition
 from service.api.schemas import ERRORS, ErrorOut
 from service.api.services import Services
 from service.reports import ReportStore, rebuild
 from service.reports.docx_export import render_docx
-from service.reports.outline import printable, report_document, sections
+from service.reports.outline import printable, report_document, sections, unfinished, unfinished_warning
+from service.reports.wording import markers
 from service.reports.store import ProblemRecord, ReportRecord
 from service.reports.xlsx_export import render_xlsx
 from service.security import UserRecord
@@ -31,7 +32,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AlternativeOut(BaseModel):
-    source: Literal["checklist", "case"] = Field(description="checklist：清单中的其他标准表述；case：相似往届案例")
+    source: Literal["finding", "checklist", "case"] = Field(
+        description="finding：其他材料原文整理的表述；checklist：清单标准表述；case：往届案例表述（均只用本问题材料中的事实）")
     text: str
     case_id: str | None = Field(description="往届案例编号（source 为 case 时）")
 
@@ -44,13 +46,15 @@ class EvidenceOut(BaseModel):
     page: int | None
     quote: str = Field(description="候选问题原文（截取约 200 字）")
     review: Literal["confirmed", "corrected"] | None = Field(description="审核结论：确认、更正或未审核")
+    items: list[str] = Field(default_factory=list, description="该候选问题（审核后）对应的清单条目")
 
 
 class ProblemOut(BaseModel):
     id: int
     item_id: str
     wording: str = Field(description="当前问题表述（撰稿人修改后以修改为准）")
-    generated_wording: str = Field(description="系统按负面清单标准表述生成的问题表述")
+    generated_wording: str = Field(description="系统依据材料本身生成的问题表述")
+    unfinished: list[str] = Field(description="表述中待补充的内容（【待补充：…】标记或未填写的 {…}）")
     alternatives: list[AlternativeOut]
     evidence: list[EvidenceOut] = Field(description="证据：反映该问题的候选问题，最有力的在前")
     included: bool = Field(description="是否纳入问题清单（导出时只包含纳入的问题）")
@@ -91,12 +95,14 @@ class ProblemPatch(BaseModel):
 
 def _file(media_type: str) -> dict:
     return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
-                  "description": "附件下载"}, **ERRORS}
+                  "description": "附件下载"}, **ERRORS,
+            409: {"model": ErrorOut, "description": "纳入清单的问题表述仍有待补充的内容（返回 problems 列表）；加 force=1 仍可导出"}}
 
 
 def problem_out(problem: ProblemRecord) -> dict:
     data = asdict(problem)
     del data["focus"]
+    data["unfinished"] = markers(problem.wording)
     return data
 
 
@@ -167,24 +173,40 @@ def edit_problem(body: ProblemPatch, problem_id: ObjectId, user: UserRecord = De
     return problem_out(problem)
 
 
-def _export(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int, suffix: str) -> Response:
+UNFINISHED_HEADER = "X-Unfinished-Problems"
+Force = Query(False, description="表述中仍有待补充内容时也导出（响应头 X-Unfinished-Problems 列出这些问题的编号）")
+
+
+def _export(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int, suffix: str,
+            force: bool) -> Response:
+    """Exports refuse (409, listing them) while included problems carry markers or raw slots, unless forced."""
     inspection = _inspection(svc, user, audit, inspection_id, "report.export")
     document = report_document(_current(svc, inspection, user, audit), inspection, svc.checklist)
+    found = unfinished(document)
+    if found and not force:
+        audit("report.export", "unfinished", object_type="inspection", object_id=inspection_id,
+              inspection_id=inspection_id)
+        return error_response(409, "unfinished_wording", unfinished_warning(found) + "。确认仍要导出请加参数 force=1。",
+                              problems=[{"id": u.problem_id, "label": u.label, "item_id": u.item_id,
+                                         "unfinished": u.markers} for u in found])
     content, media_type = (render_docx(document), DOCX_TYPE) if suffix == "docx" else (render_xlsx(document), XLSX_TYPE)
     audit("report.export", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
     filename = f"{inspection.name}-问题清单（初稿）.{suffix}"
-    return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename)})
+    headers = {"Content-Disposition": content_disposition(filename)}
+    if found:
+        headers[UNFINISHED_HEADER] = ",".join(str(u.problem_id) for u in found)
+    return Response(content, media_type=media_type, headers=headers)
 
 
 @router.get("/inspections/{inspection_id}/report.docx", response_class=Response, responses=_file(DOCX_TYPE),
             summary="导出问题清单初稿（Word）")
-def export_docx(inspection_id: ObjectId, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
-                svc: Services = Depends(services)) -> Response:
-    return _export(svc, user, audit, inspection_id, "docx")
+def export_docx(inspection_id: ObjectId, force: bool = Force, user: UserRecord = Depends(current_user),
+                audit: Auditor = Depends(auditor), svc: Services = Depends(services)) -> Response:
+    return _export(svc, user, audit, inspection_id, "docx", force)
 
 
 @router.get("/inspections/{inspection_id}/report.xlsx", response_class=Response, responses=_file(XLSX_TYPE),
             summary="导出问题底稿和整改台账（Excel）")
-def export_xlsx(inspection_id: ObjectId, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
-                svc: Services = Depends(services)) -> Response:
-    return _export(svc, user, audit, inspection_id, "xlsx")
+def export_xlsx(inspection_id: ObjectId, force: bool = Force, user: UserRecord = Depends(current_user),
+                audit: Auditor = Depends(auditor), svc: Services = Depends(services)) -> Response:
+    return _export(svc, user, audit, inspection_id, "xlsx", force)
