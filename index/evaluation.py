@@ -39,6 +39,12 @@ def load(path: Path = QUERIES, cases_dir: Path = CASES_DIR) -> tuple[list[dict],
     queries = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
     cases = [json.loads(l) for p in sorted(cases_dir.glob("*.jsonl"))
              for l in p.read_text(encoding="utf-8").splitlines() if l.strip()]
+    from nlp.checklist import load_checklist  # ids of merged items count as their current item
+
+    aliases = load_checklist().alias_of
+    for row, key in [*((q, "relevant_items") for q in queries), *((c, "checklist") for c in cases)]:
+        if row.get(key):
+            row[key] = list(dict.fromkeys(aliases.get(i, i) for i in row[key]))
     return queries, cases
 
 

@@ -43,7 +43,13 @@ def read_jsonl(path: Path) -> Iterable[dict]:
                     raise ValueError(f"{path.name} 第 {number} 行不是合法的 JSON：{error.msg}") from None
 
 
-def load_examples(directory: Path = FINDINGS_DIR) -> list[Example]:
+def load_examples(directory: Path = FINDINGS_DIR, aliases: dict[str, str] | None = None) -> list[Example]:
+    """``aliases`` (merged-away id -> current id; the checklist's by default) renames item ids;
+    duplicates after renaming are dropped, unknown ids are kept for the tagger to reject."""
+    if aliases is None:
+        from nlp.checklist import load_checklist
+
+        aliases = load_checklist().alias_of
     seen: set[str] = set()
     examples = []
     for path in sorted(directory.glob("*.jsonl")):
@@ -53,6 +59,7 @@ def load_examples(directory: Path = FINDINGS_DIR) -> list[Example]:
                 continue
             seen.add(text)
             items = tuple(row.get("items") or ()) if row.get("is_finding", True) else ()
+            items = tuple(dict.fromkeys(aliases.get(i, i) for i in items))
             examples.append(Example(text, items, row.get("voice", "other"), path.stem))
     return examples
 

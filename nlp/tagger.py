@@ -170,9 +170,10 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self.item_terms_ = [sorted({t for t in [*item.keywords, *item.synonyms] if len(t) >= 2}) for item in items]
         self.item_focus_ = np.array([item.focus for item in items])
         self.item_discipline_ = np.array([item.discipline for item in items])
-        unknown = {i for ids in labels for i in ids} - set(self.item_index_)
-        if unknown:
-            raise ValueError(f"labels name items missing from the checklist: {sorted(unknown)[:5]}")
+        try:  # ids merged into another item (aliases) train that item
+            labels = [self.checklist.resolve_all(ids) for ids in labels]
+        except KeyError as error:
+            raise ValueError(error.args[0]) from None
 
         descriptions = [[item.title, *item.manifestations, *item.synonyms] for item in items]
         self.vectorizer_ = FeatureUnion([
@@ -280,7 +281,8 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         results = []
         for row, text in enumerate(texts):
             order = np.argsort(-items[row])[: self.top_k]
-            ranked = [ItemScore(self.item_ids_[i], self.checklist.by_id[self.item_ids_[i]].title,
+            # a model trained before items were merged names their aliases: report the current item
+            ranked = [ItemScore(self.checklist.resolve(self.item_ids_[i]), self.checklist.get(self.item_ids_[i]).title,
                                 float(items[row, i])) for i in order]
             if evidence:
                 for item in ranked[:1]:

@@ -38,14 +38,14 @@ def parse_cases(lines: list[str], checklist: Checklist, source_name: str, origin
             continue
         seen.add(identifier)
         items = row.get("checklist") or []
-        unknown = [i for i in items if i not in checklist.by_id]
+        unknown = [i for i in items if i not in checklist]
         if unknown:
             problems.append(f"第 {number} 行引用了不存在的清单条目：{'、'.join(unknown)}")
             continue
         year = row.get("year")
         records.append(CaseRecord(
             id=0, external_id=identifier, text=str(row["text"]).strip(), unit=row.get("unit"),
-            unit_type=row.get("unit_type"), checklist=list(items), disposal=row.get("disposal"),
+            unit_type=row.get("unit_type"), checklist=checklist.resolve_all(items), disposal=row.get("disposal"),
             sanction=row.get("sanction"), year=int(year) if str(year or "").isdigit() else None,
             inspection=row.get("inspection"), team=row.get("team"), source=row.get("source"), origin=origin,
             extra={k: v for k, v in row.items() if k not in KNOWN_KEYS},

@@ -71,7 +71,11 @@ class SearchService:
 
     # ----- building
     def _focus_of(self, items: list[str]) -> list[int]:
-        return sorted({self.checklist.by_id[i].focus for i in items if i in self.checklist.by_id})
+        return sorted({self.checklist.get(i).focus for i in items if i in self.checklist})
+
+    def _items(self, items: list[str]) -> list[str]:
+        """Stored item ids as current ids (merged items' aliases resolved; unknown ids dropped)."""
+        return self.checklist.resolve_all(items, strict=False)
 
     def case_entries(self) -> list[Entry]:
         entries = []
@@ -79,7 +83,7 @@ class SearchService:
             entries.append(Entry(case.id, case.text, {
                 "external_id": case.external_id, "collection": "cases", "kind": "case", "unit": case.unit,
                 "unit_type": case.unit_type, "year": case.year, "team": case.team, "inspection": case.inspection,
-                "items": case.checklist, "focus": self._focus_of(case.checklist), "disposal": case.disposal,
+                "items": self._items(case.checklist), "focus": self._focus_of(case.checklist), "disposal": case.disposal,
                 "sanction": case.sanction, "source": case.source, "origin": case.origin,
                 "shared": case.origin != "review", **({"dup_group": case.extra["dup_group"]}
                                                       if "dup_group" in case.extra else {}),
@@ -94,7 +98,7 @@ class SearchService:
         with self.repository.session() as session:
             for finding, document, inspection in session.execute(query):
                 tags = finding.tags or {}
-                items = tags.get("labels") or []
+                items = self._items(tags.get("labels") or [])
                 date = (document.fields or {}).get("date") or ""
                 entries.append(Entry(finding.id, finding.text, {
                     "external_id": f"finding-{finding.id}", "collection": "findings", "kind": document.kind,

@@ -19,7 +19,9 @@ def review(
 ) -> None:
     """审核候选问题的标注；下次 xuncha train 会从审核结果中学习。"""
     ids = [i.strip().upper() for i in (items or "").split(",") if i.strip()]
-    known = {item.id for item in load_checklist().items}
+    checklist = load_checklist()
+    ids = [checklist.resolve_or_none(i) or i for i in ids]  # an old (merged) id means its current item
+    known = set(checklist.by_id)
     try:
         feedback.record(context.repository(), finding_id, action, reviewer, ids, known)
     except feedback.FeedbackError as error:

@@ -1,10 +1,12 @@
+import json
 from collections import Counter
 
 import pytest
 import yaml
 
-from nlp.checklist import CHECKLIST_DIR, ChecklistItem, load_checklist
+from nlp.checklist import CHECKLIST_DIR, Checklist, ChecklistItem, load_checklist
 from nlp.dataset import load_examples, split_of, train_dev
+from nlp.tagger import FindingTagger
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +65,47 @@ def test_every_item_has_labelled_examples_and_the_split_is_fixed(checklist):
     assert not {e.text for e in train} & {e.text for e in dev}
     assert 0.15 < len(dev) / len(examples) < 0.25
     assert all(split_of(e.text) == "dev" for e in dev)
+
+
+def test_merged_ids_resolve_to_the_surviving_item(checklist):
+    assert checklist.resolve("C4-24") == "C1-11" and checklist.get("C4-24").id == "C1-11"
+    assert checklist.resolve(" c6-26 ") == "B4-12" and checklist.get("A2-11") is checklist.get("B4-12")
+    assert "C4-24" in checklist and "C4-24" not in checklist.by_id
+    assert checklist.resolve_all(["C6-26", "B4-12", "A2-11", "C2-01"]) == ["B4-12", "C2-01"]
+    merged = {"C4-24", "C4-23", "C5-10", "A1-17", "C5-19", "C6-17", "A1-25", "A2-11", "C6-26"}
+    assert merged == set(checklist.alias_of) and not merged & set(checklist.by_id)
+    with pytest.raises(KeyError, match="负面清单中没有编号为 C9-99 的条目"):
+        checklist.get("C9-99")
+    assert checklist.resolve_all(["C9-99", "C5-10"], strict=False) == ["C2-30"]
+
+
+def test_an_alias_that_is_also_an_item_id_is_rejected(checklist):
+    items = [i.model_dump() for i in checklist.items[:2]]
+    items[0]["aliases"] = [items[1]["id"]]
+    with pytest.raises(ValueError, match="alias"):
+        Checklist(version="t", focus=checklist.focus, disciplines=checklist.disciplines,
+                  groups=checklist.groups, items=items)
+
+
+def test_training_examples_labelled_with_an_alias_train_the_surviving_item(tmp_path, checklist):
+    rows = [{"text": "廉政风险点排查表三年没更新", "items": ["C4-24", "C1-11"], "voice": "headline"},
+            {"text": "关键岗位会计干了十五年没换", "items": ["C4-23"], "voice": "headline"},
+            {"text": "今天天气不错", "items": [], "is_finding": False}]
+    (tmp_path / "x.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    examples = load_examples(tmp_path)
+    assert [e.items for e in examples] == [("C1-11",), ("B3-16",), ()]
+
+    subset = Checklist(version="t", focus=checklist.focus, disciplines=checklist.disciplines, groups=checklist.groups,
+                       items=[i for i in checklist.items if i.group in ("C1", "C2")])  # two focuses
+    train, _ = train_dev(load_examples())
+    c1 = [e for e in train if e.items and all(i.startswith("C1-") for i in e.items)]
+    c2 = [e for e in train if e.items and all(i.startswith("C2-") for i in e.items)]
+    data = c1 + c2[:80] + [e for e in train if not e.items][:80]
+    labels = [["C4-24" if i == "C1-11" else i for i in e.items] for e in data]  # the old id only
+    assert "C1-11" not in {i for ids in labels for i in ids}
+    tagger = FindingTagger(checklist=subset, calibrate_items=False).fit([e.text for e in data], labels)
+    assert tagger.item_index_["C1-11"] in set(tagger.item_model_.classes_)
+    top = tagger.tag(["单位的廉政风险点排查多年没有更新，防控措施都是空话"], evidence=False)[0].checklist[0]
+    assert top.id == "C1-11"
+    with pytest.raises(ValueError, match="负面清单中没有编号为 C9-99 的条目"):
+        FindingTagger(checklist=subset).fit(["某文本"], [["C9-99"]])

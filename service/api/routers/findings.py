@@ -21,7 +21,8 @@ def review(body: ReviewIn, finding_id: ObjectId, user: UserRecord = Depends(curr
     owner = authorize(svc.scopes.finding(finding_id), user, audit, "finding.review", "finding", finding_id,
                       write=True)
     items = [i.strip().upper() for i in body.items if i.strip()]
-    known = {item.id for item in svc.checklist.items}
+    items = [svc.checklist.resolve_or_none(i) or i for i in items]  # an old (merged) id means its current item
+    known = set(svc.checklist.by_id)
     try:
         feedback_id = feedback.record(svc.repository, finding_id, body.action, user.name, items, known)
     except feedback.FeedbackError as error:

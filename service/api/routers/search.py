@@ -86,8 +86,9 @@ def search(q: str = Query(..., min_length=1, max_length=500, description="检索
     filters = SearchFilters(unit=unit or None, year=year, kind=kind, focus=focus)
     if item:
         filters.item = item.strip().upper()
-        if filters.item not in svc.checklist.by_id:
+        if filters.item not in svc.checklist:
             raise ApiError(400, "unknown_item", f"没有编号为 {filters.item} 的负面清单条目")
+        filters.item = svc.checklist.resolve(filters.item)
     if inspection_id is not None:
         owner = authorize(svc.scopes.inspection(inspection_id), user, audit, "search", "inspection", inspection_id)
         filters.inspection = svc.repository.get_inspection(inspection_id).name
