@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nlp.checklist import Checklist
 from service.reports.draft import CaseSearch, build_problems
+from service.reports.evidence import load_round
 from service.reports.store import ReportStore, SaveResult
 from service.storage.records import InspectionRecord
 from service.storage.sql import SqlRepository
@@ -16,4 +17,12 @@ def rebuild(repository: SqlRepository, checklist: Checklist, inspection: Inspect
     return ReportStore(repository.engine).save(inspection.id, problems, by)
 
 
-__all__ = ["CaseSearch", "ReportStore", "SaveResult", "rebuild"]
+def is_stale(repository: SqlRepository, inspection_id: int) -> bool:
+    """Whether the stored draft is missing or was built from other evidence than the round has now:
+    a finding reviewed (rejected, corrected), added or deleted since. Reads never show a stale draft."""
+    stored = ReportStore(repository.engine).evidence_keys(inspection_id)
+    current = {(s.finding.id, tuple(s.items)) for s in load_round(repository, inspection_id).sources}
+    return stored is None or stored != current
+
+
+__all__ = ["CaseSearch", "ReportStore", "SaveResult", "is_stale", "rebuild"]

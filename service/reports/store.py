@@ -22,6 +22,8 @@ from service.storage import models
 from service.storage.models import utcnow
 from service.storage.report_models import Report, ReportProblem
 from service.storage.scope import Owner
+from service.storage.sql import latest_reviews
+
 
 
 @dataclass
@@ -58,22 +60,36 @@ class SaveResult:
 
 def _problem(row: ReportProblem, live: set[int]) -> ProblemRecord:
     evidence = [Evidence(**e) for e in row.evidence if e["finding_id"] in live]
+    included = row.included and bool(evidence or not row.evidence)  # all its findings rejected or deleted: out
     return ProblemRecord(row.id, row.item_id, row.focus, row.wording, row.generated_wording,
-                         [Alternative(**a) for a in row.alternatives], evidence, row.included,
+                         [Alternative(**a) for a in row.alternatives], evidence, included,
                          row.wording_edited or row.included_edited, row.edited_by, row.edited_at)
 
 
 def _live(session: Session, rows: Sequence[ReportProblem]) -> set[int]:
-    """Which of the findings cited by ``rows`` still exist."""
-    cited = {e["finding_id"] for row in rows for e in row.evidence}
+    """Which of the findings cited by ``rows`` still exist and are not rejected by their latest review:
+    a rejection shows in the draft and its exports at once, before any rebuild."""
+    cited = sorted({e["finding_id"] for row in rows for e in row.evidence})
     if not cited:
         return set()
-    return set(session.scalars(select(models.Finding.id).where(models.Finding.id.in_(cited))))
+    existing = set(session.scalars(select(models.Finding.id).where(models.Finding.id.in_(cited))))
+    rejected = {i for i, v in latest_reviews(session, sorted(existing)).items() if v["action"] == "reject"}
+    return existing - rejected
+
 
 
 class ReportStore:
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def evidence_keys(self, inspection_id: int) -> set[tuple[int, tuple[str, ...]]] | None:
+        """(finding, items) pairs the stored draft was built from; None when there is no draft."""
+        with self._sessions() as session:
+            report = session.scalar(select(Report).where(Report.inspection_id == inspection_id))
+            if report is None:
+                return None
+            rows = session.scalars(select(ReportProblem.evidence).where(ReportProblem.report_id == report.id))
+            return {(e["finding_id"], tuple(e.get("items") or ())) for evidence in rows for e in evidence}
 
     def get(self, inspection_id: int) -> ReportRecord | None:
         """The current draft; evidence from findings deleted since it was built is left out."""

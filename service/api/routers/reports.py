@@ -17,7 +17,7 @@ from service.api.errors import ApiError, error_response, not_found
 from service.api.routers.documents import content_disposition
 from service.api.schemas import ERRORS, ErrorOut
 from service.api.services import Services
-from service.reports import ReportStore, rebuild
+from service.reports import ReportStore, is_stale, rebuild
 from service.reports.docx_export import render_docx
 from service.reports.outline import printable, report_document, sections, unfinished, unfinished_warning
 from service.reports.wording import markers
@@ -132,8 +132,10 @@ def _build(svc: Services, inspection: InspectionRecord, user: UserRecord, audit:
 
 
 def _current(svc: Services, inspection: InspectionRecord, user: UserRecord, audit: Auditor) -> ReportRecord:
-    """The stored draft, built on first use (by any reader: it is derived from material they may read)."""
-    report = ReportStore(svc.repository.engine).get(inspection.id)
+    """The stored draft, built on first use and rebuilt (keeping writers' edits) when reviews or documents
+    changed its evidence — by any reader: it is derived from material they may read."""
+    store = ReportStore(svc.repository.engine)
+    report = None if is_stale(svc.repository, inspection.id) else store.get(inspection.id)
     return report if report is not None else _build(svc, inspection, user, audit)
 
 

@@ -48,9 +48,14 @@ function leadCard(lead) {
     h("div", { class: "lead-head" },
       h("a", { class: "chip chip-label", href: `/checklist?item=${encodeURIComponent(lead.item_id)}` },
         h("span", { class: "chip-id" }, lead.item_id), lead.item_title),
+      (lead.items || []).slice(1).map((item) => h("a", { class: "chip chip-label also-item", title: "同一问题也涉及的清单条目",
+        href: `/checklist?item=${encodeURIComponent(item)}` }, h("span", { class: "chip-id" }, item))),
       h("span", { class: "badge badge-disposal", title: "建议处置方式" }, `建议：${lead.disposal}`),
       h("span", { class: "muted small" }, `得分 ${lead.score.toFixed(2)}`)),
     h("p", { class: "lead-wording" }, lead.wording),
+    lead.alternatives && lead.alternatives.length
+      ? h("details", { class: "lead-section small" }, h("summary", null, `其他表述（${lead.alternatives.length}）`),
+        h("ul", null, lead.alternatives.map((text) => h("li", null, text)))) : null,
     lead.persons && lead.persons.length
       ? h("p", { class: "small" }, h("span", { class: "muted" }, "涉及人员："), lead.persons.join("、")) : null,
     lead.reasons && lead.reasons.length

@@ -8,7 +8,14 @@ const box = document.getElementById("report");
 const status = document.getElementById("report-status");
 const regenerate = document.getElementById("regenerate");
 
-const SOURCE_LABELS = { generated: "系统生成", checklist: "负面清单表述", case: "往届案例表述" };
+const SOURCE_LABELS = { generated: "系统生成", finding: "其他材料原文", checklist: "负面清单表述", case: "往届案例表述" };
+const UNFINISHED = /【待补充：[^】]*】|\{[^{}]{1,10}\}/g;
+const filterBox = document.getElementById("report-filters");
+let current = null;
+
+function unfinishedOf(text) {
+  return [...new Set((text || "").match(UNFINISHED) || [])];
+}
 const REVIEW_LABELS = { confirmed: "已确认", corrected: "已更正" };
 
 function flash(message, kind = "success") {
@@ -55,14 +62,25 @@ function problemCard(problem) {
   const save = h("button", { type: "button", class: "button-primary button-small save", disabled: true }, "保存");
   const card = h("li", { class: ["problem", !problem.included && "excluded"], id: `problem-${problem.id}`,
     dataset: { problemId: String(problem.id) } });
+  card.problem = problem;
+  // Unticked problems are compact (one line) until opened.
+  const summary = h("p", { class: "problem-summary", title: "展开查看和修改" }, problem.wording);
+  const toggle = h("button", { type: "button", class: "button-small toggle-card" }, "展开");
+  toggle.addEventListener("click", () => {
+    card.classList.toggle("expanded");
+    toggle.textContent = card.classList.contains("expanded") ? "收起" : "展开";
+  });
 
   const patch = async (body, done) => {
     fill(message);
     try {
       const updated = await api(`/api/report-problems/${problem.id}`, { method: "PATCH", json: body });
       Object.assign(problem, updated || body);
+      problem.unfinished = unfinishedOf(problem.wording);
       note.textContent = editedNote(problem);
       card.classList.toggle("excluded", !problem.included);
+      fill(summary, problem.wording);
+      applyFilters();
       fill(message, h("span", { class: "ok-text small", role: "status" }, done));
       return true;
     } catch (error) {
@@ -73,8 +91,8 @@ function problemCard(problem) {
 
   const slots = h("div", { class: "slot-hint small" });
   const showSlots = () => {
-    const open = [...new Set(textarea.value.match(/\{[^{}]{1,10}\}/g) || [])];
-    fill(slots, open.length ? `表述中还有待补充的内容：${open.join("、")}` : null);
+    const open = unfinishedOf(textarea.value);
+    fill(slots, open.length ? `表述中还有待补充的内容：${open.join("、")}（请依据材料补充或删去）` : null);
   };
   showSlots();
   textarea.addEventListener("input", () => {
@@ -119,15 +137,68 @@ function problemCard(problem) {
 
   card.append(
     h("div", { class: "problem-head" },
-      h("label", { class: "inline small" }, include, " 写入报告"), note),
-    textarea, slots,
+      h("label", { class: "inline small" }, include, " 写入报告"), note, toggle),
+    summary, textarea, slots,
     write ? h("div", { class: "button-row" }, save, message) : message,
     alternatives, evidenceList(problem));
   return card;
 }
 
+const REVIEW_FILTERS = { reviewed: "有已审核的材料", unreviewed: "材料均未审核" };
+
+function option(value, label, selected) {
+  return h("option", { value, selected: value === selected }, label);
+}
+
+function renderFilters(report) {
+  if (!filterBox) return;
+  const values = Object.fromEntries([...filterBox.querySelectorAll("select")].map((s) => [s.name, s.value]));
+  const items = (report.groups || []).flatMap((g) => g.items.map((i) => [i.item_id, `${i.item_id} ${i.item_title}`]));
+  const select = (name, label, choices) => h("label", { class: "inline small" }, label, " ",
+    h("select", { name, class: `filter-${name}`, onchange: applyFilters },
+      option("", "全部", values[name] || ""), choices.map(([v, l]) => option(v, l, values[name] || ""))));
+  fill(filterBox,
+    select("focus", "三个聚焦", (report.groups || []).map((g) => [String(g.focus), g.focus_title])),
+    select("item", "清单条目", items),
+    select("review", "审核状态", Object.entries(REVIEW_FILTERS)),
+    select("included", "是否写入", [["yes", "已勾选写入"], ["no", "未勾选"]]),
+    h("span", { class: "muted small", id: "filter-count", "aria-live": "polite" }));
+}
+
+function applyFilters() {
+  if (!filterBox) return;
+  const want = Object.fromEntries([...filterBox.querySelectorAll("select")].map((s) => [s.name, s.value]));
+  let shown = 0;
+  let total = 0;
+  for (const group of box.querySelectorAll(".report-group")) {
+    let groupShown = 0;
+    for (const item of group.querySelectorAll(".report-item")) {
+      let itemShown = 0;
+      for (const card of item.querySelectorAll(".problem")) {
+        const p = card.problem;
+        const reviewed = (p.evidence || []).some((e) => e.review);
+        const visible = (!want.focus || group.dataset.focus === want.focus)
+          && (!want.item || item.dataset.itemId === want.item)
+          && (!want.review || (want.review === "reviewed") === reviewed)
+          && (!want.included || (want.included === "yes") === Boolean(p.included));
+        card.hidden = !visible;
+        total += 1;
+        itemShown += visible;
+      }
+      item.hidden = !itemShown;
+      groupShown += itemShown;
+    }
+    group.hidden = !groupShown;
+    shown += groupShown;
+  }
+  const count = document.getElementById("filter-count");
+  if (count) count.textContent = `显示 ${shown} / ${total} 个问题`;
+}
+
 function render(report) {
+  current = report;
   renderHeader(report);
+  renderFilters(report);
   const groups = (report.groups || []).filter((g) => g.items && g.items.length);
   if (!groups.length) {
     fill(box, h("div", { class: "card" }, empty(
@@ -140,6 +211,35 @@ function render(report) {
       h("h3", null, h("span", { class: "chip-id" }, item.item_id), item.item_title,
         item.discipline && item.discipline !== "无" ? h("span", { class: "muted small" }, ` · ${item.discipline}`) : null),
       h("ol", { class: "problems" }, item.problems.map(problemCard)))))));
+  applyFilters();
+}
+
+function unfinishedProblems() {
+  const out = [];
+  (current?.groups || []).forEach((group, g) => {
+    let n = 0;
+    for (const item of group.items) {
+      for (const p of item.problems) {
+        if (!p.included) continue;
+        n += 1;
+        const open = unfinishedOf(p.wording);
+        if (open.length) out.push(`${item.item_id}（第 ${g + 1} 部分第 ${n} 个问题）：${open.join("、")}`);
+      }
+    }
+  });
+  return out;
+}
+
+for (const link of document.querySelectorAll("#export-docx, #export-xlsx")) {
+  link.addEventListener("click", (event) => {
+    const open = unfinishedProblems();
+    if (!open.length) return;
+    event.preventDefault();
+    const shown = open.slice(0, 12).join("\n") + (open.length > 12 ? `\n……共 ${open.length} 个` : "");
+    if (window.confirm(`以下写入报告的问题表述仍有待补充的内容：\n${shown}\n\n仍要导出吗？`)) {
+      window.location.href = `${link.getAttribute("href")}?force=1`;
+    }
+  });
 }
 
 async function load() {
