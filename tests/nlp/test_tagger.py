@@ -66,7 +66,7 @@ def test_beats_chance_on_held_out_examples(small):
 
 def test_unknown_labels_are_rejected():
     checklist, train, _ = _subset({"C7"})
-    with pytest.raises(ValueError, match="missing from the checklist"):
+    with pytest.raises(ValueError, match="负面清单中没有编号为 Z9-99 的条目"):
         FindingTagger(checklist=checklist).fit(["某某收受礼金"] * 3, [["Z9-99"]] * 3)
 
 
