@@ -97,6 +97,7 @@ def wordings(checklist: Checklist, item_ids: Sequence[str], sources: Sequence[So
     first, out, seen = own[0], [], {own[0]}
 
     def offer(source: str, text: str, case_id: str | None = None) -> None:
+        text = words.trim_claims(text, evidence) if source != "finding" else text
         if text and text not in seen and not words.unsupported(text, evidence):
             seen.add(text)
             out.append(Alternative(source, text, case_id))

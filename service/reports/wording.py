@@ -35,6 +35,8 @@ _COLLOQUIAL = (("村支书", "村党支部书记"), ("老支书", "原党支部�
 _PARTICLES = re.compile(r"[吧呢啊呀嘛啦哈]+(?=[，。！？]|$)")
 _FRAMES = {"petition": "信访反映：", "interview": "谈话中反映：", "minutes": "会议记录载明："}
 PROBLEM_KINDS = ("petition", "interview", "minutes")
+CLAIMS = ("人均", "超出规定", "超过规定", "超标准", "明显", "多次", "长期", "反复", "屡次", "全部", "均未", "至今",
+          "大量", "严重", "频繁")
 ROLE_FIELDS = ("interviewers", "recorder", "complainant", "chair")
 
 
@@ -163,11 +165,27 @@ def finding_wording(finding: FindingRecord, document: DocumentDetail | None) -> 
     if text and text[-1] not in "。！？":
         text += "。"
     persons = persons_of(finding, document)
-    if document is not None and document.kind == "petition" and len(persons) == 1 and persons[0] not in text:
-        reported = _reported(document, persons[0])
-        who = (reported.get("position") or "") + persons[0]
-        text = who + text[1:] if text[:1] in "他她" else text + f"（被反映人：{who}）"
+    if document is not None and document.kind == "petition":
+        for person in document.fields.get("reported") or []:  # the post the letter gives, where the name first appears
+            name, position = person.get("name"), person.get("position")
+            at = text.find(name) if name else -1
+            if at >= 0 and position and not text[:at].endswith(position):
+                text = text[:at] + position + text[at:]
+        if len(persons) == 1 and persons[0] not in text:
+            reported = _reported(document, persons[0])
+            who = (reported.get("position") or "") + persons[0]
+            text = who + text[1:] if text[:1] in "他她" else text + f"（被反映人：{who}）"
     return _FRAMES.get(document.kind if document else "", "") + text
+
+
+def trim_claims(wording: str, evidence: str) -> str:
+    """A standard wording without the clauses that assert more than the evidence does (人均消费超出规定标准,
+    多次, 长期…): such a conclusion needs verification the material does not give."""
+    clauses = re.split(r"(?<=[，；])", wording)
+    kept = [c for c in clauses if not any(w in c and w not in evidence for w in CLAIMS)]
+    if not kept or kept == clauses:
+        return wording
+    return "".join(kept).rstrip("，；") + ("" if "".join(kept).rstrip("，；").endswith("。") else "。")
 
 
 def case_template(text: str) -> str:

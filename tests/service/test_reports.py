@@ -17,7 +17,7 @@ from service import context
 from service.cli import app
 from service.reports import ReportStore, rebuild
 from service.reports.docx_export import render_docx
-from service.reports.outline import EMPTY_NOTE, chinese_number, report_document
+from service.reports.outline import EMPTY_NOTE, chinese_number, report_document, unfinished, unfinished_warning
 from service.reports.xlsx_export import LEDGER_SHEET, PROBLEM_SHEET, render_xlsx
 from service.storage import NewDocument, NewFinding
 
@@ -180,6 +180,19 @@ def test_only_vouched_for_problems_are_ticked_by_default(world):
     assert problems_by_item(rebuild(repository, CHECKLIST, inspection, "写稿人").report)[STAFFING].included
 
 
+def test_only_confirmed_or_confident_statements_from_problem_bearing_registers_are_ticked(world):
+    repository, inspection = world["repository"], world["inspection"]
+    slogan = dict(tags("A1-01", 0.97), form="exhortation")
+    add_document(repository, inspection.id, "工作总结.docx", "other",
+                 [finding(0, "全镇公款吃喝问题突出，招待费超标", tags("C2-07", 0.99))])
+    add_document(repository, inspection.id, "座谈会记录.docx", "minutes",
+                 [finding(0, "要进一步落实上级部署，不能只开会传达", slogan)])
+    draft = problems_by_item(rebuild(repository, CHECKLIST, inspection, None).report)
+    assert draft[BONUS].included and draft[CAR].included  # confident statements in a petition
+    assert not draft["C2-07"].included  # a work report ('other') never pre-ticks, however confident
+    assert not draft["A1-01"].included  # an exhortation is not a stated problem
+
+
 def test_evidence_of_deleted_documents_is_not_shown(world):
     repository, store = world["repository"], world["store"]
     rebuild(repository, CHECKLIST, world["inspection"], None)
@@ -214,12 +227,29 @@ def test_docx_export_is_a_chinese_report_draft_with_only_included_problems(world
     assert f"证据1：《举报信.docx》第1页（信访举报件）：“{BONUS_TEXT}”" in evidence
     assert f"证据2：《孙桂芳谈话.docx》（个别谈话记录）：“{BONUS_TEXT_2}”" in evidence
     assert STAFFING_TEXT not in "\n".join(lines)
+    footer = document.sections[0].footer._element.xml
+    assert "PAGE" in footer and 'w:fldCharType="begin"' in footer  # page numbers as a Word field
     evidence_run = next(p for p in document.paragraphs if p.text.startswith("证据")).runs[0]
     assert evidence_run.font.size.pt == 10.5
     fonts = evidence_run._element.rPr.rFonts
     assert fonts.get(qn("w:eastAsia")) == "仿宋"
     normal = document.styles["Normal"].element.rPr.rFonts
     assert normal.get(qn("w:eastAsia")) == "仿宋" and normal.get(qn("w:eastAsiaTheme")) is None
+
+
+def test_nested_quotes_and_unfinished_wordings_in_exports(world):
+    repository, store = world["repository"], world["store"]
+    said = "他说“这是老规矩”，就把购物卡收下了"
+    add_document(repository, world["inspection"].id, "谈话.docx", "interview", [finding(0, said, tags("C2-01", 0.9))])
+    first = problems_by_item(rebuild(repository, CHECKLIST, world["inspection"], None).report)
+    store.edit(first[CAR].id, "李明", wording="钱永军公车私用，加油费【待补充：金额】在镇里报销。")
+    store.edit(first[STAFFING].id, "李明", wording="超职数配备{人员职务}。")
+    document = report_document(store.get(world["inspection"].id), world["inspection"], CHECKLIST)
+    found = unfinished(document)
+    assert [(u.item_id, u.markers) for u in found] == [(CAR, ["【待补充：金额】"]), (STAFFING, ["{人员职务}"])]
+    assert found[0].label == "一（三）" and "一（三）（C2-21）【待补充：金额】" in unfinished_warning(found)
+    _, lines = _docx_text(render_docx(document))
+    assert any(line.endswith("：“他说「这是老规矩」，就把购物卡收下了”") for line in lines)
 
 
 def test_xlsx_export_has_problem_sheet_and_rectification_ledger(world):
@@ -293,5 +323,9 @@ def test_report_command_builds_and_exports(world, tmp_path):
     assert openpyxl.load_workbook(excel).sheetnames == [PROBLEM_SHEET, LEDGER_SHEET]
     again = runner.invoke(app, ["report", str(inspection_id), "--rebuild"])
     assert again.exit_code == 0 and "已重新生成初稿" in again.output
+    problem = next(p for p in world["store"].get(inspection_id).problems if p.included)
+    world["store"].edit(problem.id, "李明", wording="钱永军公车私用，涉及【待补充：金额】。")
+    warned = runner.invoke(app, ["report", str(inspection_id), "--docx", str(word)])
+    assert warned.exit_code == 0 and "仍有待补充的内容" in warned.output and "【待补充：金额】" in warned.output
     missing = runner.invoke(app, ["report", "999999"])
     assert missing.exit_code == 1 and "没有编号为 999999 的巡察轮次" in missing.output
