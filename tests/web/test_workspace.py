@@ -196,7 +196,7 @@ def test_member_works_through_the_workspace(server, new_page, make_docx, make_pd
 
     # Report draft: edit a wording, save it, export to Word and find the edit in the file.
     page.goto(f"/inspections/{inspection_id}/report")
-    problem = page.locator("li.problem").first
+    problem = page.locator("li.problem:not(.excluded)").first  # unticked cards are compact
     expect(problem).to_be_visible(timeout=60_000)
     textarea = problem.locator("textarea.wording")
     alternatives = problem.locator("details.alternatives")

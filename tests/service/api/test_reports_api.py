@@ -29,9 +29,9 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_KEYS = {"inspection_id", "inspection", "team", "target_unit", "updated_at", "updated_by", "problem_count",
                "groups"}
-PROBLEM_KEYS = {"id", "item_id", "wording", "generated_wording", "alternatives", "evidence", "included", "edited",
-                "edited_by", "edited_at"}
-EVIDENCE_KEYS = {"finding_id", "document_id", "filename", "kind", "page", "quote", "review"}
+PROBLEM_KEYS = {"id", "item_id", "wording", "generated_wording", "unfinished", "alternatives", "evidence", "included",
+                "edited", "edited_by", "edited_at"}
+EVIDENCE_KEYS = {"finding_id", "document_id", "filename", "kind", "page", "quote", "review", "items"}
 
 
 def _tags(item: str, score: float = 0.9) -> dict:
@@ -152,7 +152,8 @@ def test_edits_survive_a_rebuild_and_a_rejected_finding_disappears(api, world):
         assert excluded["included"] is False and excluded["wording"] == before[STAFFING]["wording"]
         review = a.post(f"/api/findings/{world['findings']['car']}/review", json={"action": "reject"})
         assert review.status_code == 201
-        assert CAR in _problems(_report(a, world["inspection"]))  # the stored draft waits for a rebuild
+        # The next read already reflects the review: the unedited problem of a rejected finding is gone.
+        assert CAR not in _problems(_report(a, world["inspection"]))
         rebuilt = a.post(f"/api/inspections/{world['inspection']}/report")
         assert rebuilt.status_code == 200, rebuilt.text
         after = _problems(rebuilt.json())
@@ -186,6 +187,23 @@ def test_exports_contain_the_edited_wording_and_only_included_problems(api, worl
     assert sheet[1][2] == f"{BONUS} 自设名目发放津补贴和奖金" and sheet[1][3] == wording and len(sheet) == 2
     ledger = [row for row in workbook["整改台账"].iter_rows(values_only=True)]
     assert ledger[1][1] == wording and ledger[1][2].startswith("立即停止自设名目发放")
+
+
+def test_exports_refuse_unfinished_wordings_unless_forced(api, world):
+    with api.client(world["tokens"]["a"]) as a:
+        problem = _problems(_report(a, world["inspection"]))[BONUS]
+        a.patch(f"/api/report-problems/{problem['id']}", json={"wording": "违规发放补助【待补充：金额】。", "included": True})
+        assert _problems(_report(a, world["inspection"]))[BONUS]["unfinished"] == ["【待补充：金额】"]
+        refused = a.get(f"/api/inspections/{world['inspection']}/report.docx")
+        forced = a.get(f"/api/inspections/{world['inspection']}/report.xlsx", params={"force": 1})
+        a.patch(f"/api/report-problems/{problem['id']}", json={"wording": problem["wording"]})
+        clean = a.get(f"/api/inspections/{world['inspection']}/report.docx")
+    assert refused.status_code == 409 and refused.json()["code"] == "unfinished_wording"
+    assert "【待补充：金额】" in refused.json()["detail"] and "force=1" in refused.json()["detail"]
+    assert [(p["id"], p["item_id"], p["unfinished"]) for p in refused.json()["problems"]] == [
+        (problem["id"], BONUS, ["【待补充：金额】"])]
+    assert forced.status_code == 200 and forced.headers["x-unfinished-problems"] == str(problem["id"])
+    assert clean.status_code == 200 and "x-unfinished-problems" not in clean.headers
 
 
 def test_patch_rejects_empty_and_malformed_edits(api, world):
