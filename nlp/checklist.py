@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Literal
@@ -155,18 +157,85 @@ class Checklist(BaseModel):
     def get(self, item_id: str) -> ChecklistItem:
         return self.by_id[self.resolve(item_id)]
 
-    def search(self, text: str, limit: int = 10) -> list[ChecklistItem]:
-        """Items whose title, keywords, synonyms or manifestations share most characters with ``text``."""
-        query = set(text)
+    def search(self, text: str, limit: int = 10, group: str | None = None) -> list[ChecklistItem]:
+        """The best ``limit`` items for ``text`` (see ``ranked``), optionally only those of ``group``."""
+        return [item for item, _ in self.ranked(text, group)[:limit]]
 
-        def score(item: ChecklistItem) -> float:
-            fields = [item.title, *item.keywords, *item.synonyms, *item.manifestations]
-            exact = sum(3.0 for f in fields if text in f or f in text)
-            overlap = max(len(query & set(f)) / max(len(query), 1) for f in fields)
-            return exact + overlap
+    def ranked(self, text: str, group: str | None = None) -> list[tuple[ChecklistItem, float]]:
+        """Items matching ``text``, best first, with their scores.
 
-        ranked = sorted(self.items, key=score, reverse=True)
-        return [item for item in ranked[:limit] if score(item) > 0.3]
+        An item scores for each field that contains the query — title, keywords, synonyms,
+        manifestations, weighted in that order — and half that when one of its keywords or synonyms
+        is contained in a longer query. BM25 over character bigrams breaks ties (it adds at most 1).
+        An item with no field hit is kept only when its bigrams cover at least half of the query's
+        (idf-weighted): sharing a character or two with the query is not a match. An item id or a
+        merged item's old id finds that item. ``group`` filters the ranked result."""
+        query = re.sub(r"\s+", "", text or "")
+        if len(query) < 2:  # one character is in half the checklist
+            return []
+        if query.upper() in self:
+            hits = [(self.get(query), float("inf"))]
+        else:
+            index = self.search_index
+            words = [w for w in dict.fromkeys(_bigrams(query)) if w in index.idf]
+            weight = sum(index.idf[w] for w in words)
+            hits = []
+            for position, item in enumerate(self.items):
+                score = 0.0
+                for field, value in _FIELD_WEIGHTS:
+                    texts = [item.title] if field == "title" else getattr(item, field)
+                    if field == "keywords" and item.eight_rules_category:
+                        texts = [*texts, item.eight_rules_category]
+                    if any(query in t for t in texts):
+                        score += value
+                    elif field in ("keywords", "synonyms") and any(len(t) >= 2 and t in query for t in texts):
+                        score += value / 2
+                counts, length = index.counts[position], index.lengths[position]
+                covered = sum(index.idf[w] for w in words if w in counts)
+                needed = MIN_COVERAGE if len(words) <= LONG_QUERY else MIN_COVERAGE_LONG
+                if score == 0 and (not weight or covered / weight < needed):
+                    continue
+                bm25 = sum(index.idf[w] * counts[w] * (BM25_K1 + 1)
+                           / (counts[w] + BM25_K1 * (1 - BM25_B + BM25_B * length / index.mean_length))
+                           for w in words if w in counts)
+                hits.append((item, score, bm25))
+            top = max((h[2] for h in hits), default=0.0) or 1.0
+            hits = [(item, score + bm25 / top) for item, score, bm25 in hits]
+            hits.sort(key=lambda h: -h[1])
+        if group:
+            hits = [h for h in hits if h[0].group == group.strip().upper()]
+        return hits
+
+    @cached_property
+    def search_index(self) -> _SearchIndex:
+        docs = [Counter(_bigrams("".join([item.title, *item.keywords, *item.synonyms, *item.manifestations])))
+                for item in self.items]
+        frequency = Counter(w for doc in docs for w in doc)
+        n = len(docs)
+        idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in frequency.items()}
+        lengths = [sum(doc.values()) for doc in docs]
+        return _SearchIndex(docs, lengths, sum(lengths) / max(n, 1), idf)
+
+
+_FIELD_WEIGHTS = (("title", 4.0), ("keywords", 3.0), ("synonyms", 2.5), ("manifestations", 1.5))
+MIN_COVERAGE, MIN_COVERAGE_LONG, LONG_QUERY = 0.5, 0.3, 8  # share of the query's bigrams (idf-weighted)
+BM25_K1, BM25_B = 1.2, 0.75
+
+
+@dataclass(frozen=True)
+class _SearchIndex:
+    counts: list[Counter]
+    lengths: list[int]
+    mean_length: float
+    idf: dict[str, float]
+
+
+_NOT_WORD = re.compile(r"[\s\d\W_]+")
+
+
+def _bigrams(text: str) -> list[str]:
+    """Character bigrams within runs of letters (punctuation, digits and spaces split runs)."""
+    return [run[i:i + 2] for run in _NOT_WORD.split(text) for i in range(len(run) - 1)]
 
 
 def load_checklist(directory: Path = CHECKLIST_DIR) -> Checklist:

@@ -56,14 +56,29 @@ def show(item_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command()
-def search(text: str, limit: int = typer.Option(10, "--limit", "-n"),
+def search(text: str, limit: int = typer.Option(10, "--limit", "-n", help="最多显示的条目数"),
+           group: str = typer.Option(None, "--group", "-g", help="只看该分组的匹配，如 C2"),
            as_json: bool = typer.Option(False, "--json")) -> None:
-    """按文字查找条目（标题、关键词、表现形式）。"""
-    items = load_checklist().search(text, limit)
+    """按文字查找条目：标题、关键词、近义说法、表现形式依次加权，只列出真正相关的条目。"""
+    checklist = load_checklist()
+    if group and group.strip().upper() not in checklist.groups:
+        err.print(f"[red]没有分组 {group}（可选：{'、'.join(checklist.groups)}）[/]")
+        raise typer.Exit(1)
+    everywhere = checklist.ranked(text)
+    matches = [(item, score) for item, score in everywhere if not group or item.group == group.strip().upper()]
+    hidden = len(everywhere) - len(matches)
+    shown = matches[:limit]
     if as_json:
-        print_json([{"id": i.id, "title": i.title} for i in items])
+        print_json({"query": text, "group": group.strip().upper() if group else None, "total": len(matches),
+                    "outside_group": hidden,
+                    "items": [{"id": i.id, "title": i.title, "group": i.group, "score": round(s, 3)
+                               if s != float("inf") else None} for i, s in shown]})
         return
-    if not items:
-        console.print("没有找到相关条目")
-    for item in items:
+    if not shown:
+        console.print(f"分组 {group.strip().upper()} 中没有找到相关条目" if group else "没有找到相关条目")
+    for item, _ in shown:
         console.print(f"{item.id}  {item.title}")
+    if len(matches) > len(shown):
+        console.print(f"共 {len(matches)} 条匹配，只显示前 {len(shown)} 条（可用 --limit 调整）")
+    if hidden:
+        console.print(f"另有 {hidden} 条匹配在其他分组，去掉 --group 可查看")

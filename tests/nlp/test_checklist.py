@@ -7,6 +7,8 @@ import yaml
 from nlp.checklist import CHECKLIST_DIR, Checklist, ChecklistItem, load_checklist
 from nlp.dataset import load_examples, split_of, train_dev
 from nlp.tagger import FindingTagger
+from service.cli import app as cli
+from typer.testing import CliRunner
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,37 @@ def test_wording_slots_are_filled(checklist):
 
 
 def test_search_finds_items_by_everyday_words(checklist):
-    assert any(i.group == "C2" for i in checklist.search("公务接待超标准", 3))
+    assert checklist.search("公务接待超标准", 3)[0].id == "C2-12"
+    assert {i.id for i in checklist.search("过节收了老板的购物卡", 2)} & {"C2-01", "C2-15"}
+
+
+def test_search_ranks_embezzlement_items_first_for_tanwu(checklist):
+    embezzlement = {"C4-14", "C5-15", "C6-14", "C6-28", "C6-02"}  # 侵占、侵吞、私分、截留
+    found = checklist.search("贪污", 10)
+    assert len(found) >= 3 and {i.id for i in found[:3]} <= embezzlement
+
+
+def test_search_returns_only_related_items_for_a_rare_term(checklist):
+    found = checklist.search("一言堂", 50)
+    assert 1 <= len(found) <= 10
+    assert found[0].group == "A3" and "一言堂" in found[0].title
+    assert checklist.search("的", 50) == [] and checklist.search("  ", 50) == []
+    assert checklist.search("C4-24")[0].id == "C1-11"  # an id, or a merged item's old id
+
+
+def test_group_filter_applies_to_the_ranking_and_the_cli_counts_hidden_matches(checklist):
+    everywhere = checklist.search("超标准", 50)
+    in_c2 = checklist.search("超标准", 50, group="c2")
+    assert in_c2 == [i for i in everywhere if i.group == "C2"] and len(in_c2) < len(everywhere)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["checklist", "search", "超标准", "--group", "C5"])
+    assert result.exit_code == 0
+    assert "分组 C5 中没有找到相关条目" in result.output
+    assert f"另有 {len(everywhere)} 条匹配在其他分组" in result.output
+    result = runner.invoke(cli, ["checklist", "search", "超标准", "-g", "C2", "--json"])
+    payload = json.loads(result.output)
+    assert [i["id"] for i in payload["items"]] == [i.id for i in in_c2][:10]
+    assert payload["outside_group"] == len(everywhere) - len(in_c2)
 
 
 def test_every_item_has_labelled_examples_and_the_split_is_fixed(checklist):
