@@ -2,7 +2,14 @@
 
 Every hit explains itself: its vector and keyword scores and ranks, and the query words found
 in its text with their spans (for highlighting). Filters are predicates over each entry's
-metadata, turned into an id whitelist that both sides honour.
+metadata, turned into an id whitelist that every side honours.
+
+Fusion ``"calibrated"`` (the service's default, chosen on the real-register set with
+``python -m index.realdev``) adds up *absolute* per-signal scores instead of per-query ranks, so
+the sum means the same for every query and can carry a relevance floor: a query with nothing
+relevant returns no hits. Signals: vector cosine, BM25 over jieba words, character n-gram cosine
+(:mod:`index.chars`) and, when an ``items_fn`` is given, the cosine of the two texts' checklist
+item distributions (the trained tagger's ``predict_items``).
 """
 
 from __future__ import annotations
@@ -13,13 +20,44 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from index.chars import CharNgramIndex
 from index.fusion import reciprocal_rank_fusion, weighted_fusion
 from index.keyword import KeywordIndex, matched_terms
 from index.vectors import VectorIndex, choose_kind, load_consistent
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 MODES = ("hybrid", "vector", "keyword")
+FUSIONS = ("rrf", "weighted", "calibrated")
 CANDIDATES = 50  # per side, before fusion
+LEVELS = ("高", "中", "低")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Weights of the ``calibrated`` fusion and the thresholds on its sum.
+
+    ``score = vector·(cos − vector_center)/vector_scale + keyword·bm25/(bm25 + keyword_k)
+    + chars·cos_chars/chars_scale + items·cos_items``. Hits under ``floor`` are dropped; ``high`` and
+    ``medium`` split the rest into 高/中/低 相关. Defaults: :data:`DEFAULT_CALIBRATION`.
+    """
+
+    vector: float = 1.0
+    keyword: float = 0.3
+    chars: float = 0.5
+    items: float = 0.0
+    vector_center: float = 0.8
+    vector_scale: float = 0.2
+    keyword_k: float = 10.0
+    chars_scale: float = 0.3
+    floor: float = float("-inf")
+    medium: float = float("inf")
+    high: float = float("inf")
+
+    def level(self, score: float) -> str:
+        return LEVELS[0] if score >= self.high else LEVELS[1] if score >= self.medium else LEVELS[2]
+
+
+DEFAULT_CALIBRATION = Calibration()
 
 
 @dataclass
@@ -40,12 +78,22 @@ class Hit:
     keyword_score: float | None = None
     keyword_rank: int | None = None
     matched: list[tuple[str, int, int]] = field(default_factory=list)
+    chars_score: float | None = None
+    items_score: float | None = None
+    level: str | None = None
+    """高 / 中 / 低 相关 (calibrated fusion only)."""
+    reasons: list[str] = field(default_factory=list)
+    """Why it was found, for people: matched words, same checklist item, close in meaning."""
+    shared_items: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
             "id": self.meta.get("external_id", self.id), "score": round(self.score, 5), "text": self.text,
+            "level": self.level, "reasons": self.reasons,
             "vector_score": None if self.vector_score is None else round(self.vector_score, 4),
             "keyword_score": None if self.keyword_score is None else round(self.keyword_score, 4),
+            "chars_score": None if self.chars_score is None else round(self.chars_score, 4),
+            "items_score": None if self.items_score is None else round(self.items_score, 4),
             "matched": [{"term": t, "start": s, "end": e} for t, s, e in self.matched],
             **{k: v for k, v in self.meta.items() if k != "external_id"},
         }
@@ -55,12 +103,35 @@ class HybridIndex:
     """Entries held in memory (text + metadata), vectors in faiss, words in BM25."""
 
     def __init__(self, embed_passages: EmbedFn, embed_query: EmbedFn, dim: int, *, fusion: str = "rrf",
-                 vector_weight: float = 0.5, kind: str | None = None) -> None:
+                 vector_weight: float = 0.5, kind: str | None = None, calibration: Calibration | None = None,
+                 items_fn: EmbedFn | None = None, item_ids: Sequence[str] = ()) -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"未知的融合方式：{fusion}（可选：{'、'.join(FUSIONS)}）")
         self.embed_passages, self.embed_query, self.dim = embed_passages, embed_query, dim
         self.fusion, self.vector_weight, self.kind = fusion, vector_weight, kind
+        self.calibration = calibration or DEFAULT_CALIBRATION
+        self.items_fn, self.item_ids = items_fn, list(item_ids)
         self.entries: dict[int, Entry] = {}
         self.vectors = VectorIndex(dim, kind or "flat")
         self.keywords = KeywordIndex()
+        self.chars = CharNgramIndex()
+        self.item_vectors: dict[int, np.ndarray] = {}
+
+    @property
+    def uses_items(self) -> bool:
+        return self.items_fn is not None and self.fusion == "calibrated" and self.calibration.items > 0
+
+    def _item_distributions(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length checklist item distributions (cosine by inner product)."""
+        matrix = np.asarray(self.items_fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+    def _add_side_signals(self, entries: list[Entry]) -> None:
+        if self.fusion == "calibrated":
+            self.chars.add([e.id for e in entries], [e.text for e in entries])
+        if self.uses_items and entries:
+            matrix = self._item_distributions([e.text for e in entries])
+            self.item_vectors.update((e.id, row) for e, row in zip(entries, matrix))
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -74,6 +145,7 @@ class HybridIndex:
             vectors = self.embed_passages([e.text for e in entries])
         self.vectors.add(ids, np.asarray(vectors, dtype=np.float32))
         self.keywords.add(ids.tolist(), [e.text for e in entries])
+        self._add_side_signals(entries)
         self.entries.update((e.id, e) for e in entries)
 
     def remove(self, ids: Iterable[int]) -> int:
@@ -81,8 +153,10 @@ class HybridIndex:
         if ids:
             self.vectors.remove(np.array(ids, dtype=np.int64))
             self.keywords.remove(ids)
+            self.chars.remove(ids)
             for i in ids:
                 del self.entries[i]
+                self.item_vectors.pop(i, None)
         return len(ids)
 
     def allowed(self, where: Callable[[dict], bool] | None) -> np.ndarray | None:
@@ -100,7 +174,7 @@ class HybridIndex:
         depth = max(k, CANDIDATES)
         vector_hits: dict[int, float] = {}
         keyword_hits: dict[int, float] = {}
-        if mode in ("hybrid", "vector"):
+        if mode in ("hybrid", "vector") and not (mode == "hybrid" and self.fusion == "calibrated"):
             scores, ids = self.vectors.search(self.embed_query([query]), depth, allowed)
             vector_hits = {int(i): float(s) for s, i in zip(scores[0], ids[0]) if i >= 0}
         if mode in ("hybrid", "keyword"):
@@ -110,6 +184,8 @@ class HybridIndex:
             fused = sorted(vector_hits.items(), key=lambda x: (-x[1], x[0]))
         elif mode == "keyword":
             fused = sorted(keyword_hits.items(), key=lambda x: (-x[1], x[0]))
+        elif self.fusion == "calibrated":
+            return self._calibrated(query, k, allowed, depth, keyword_hits)
         elif self.fusion == "rrf":
             fused = reciprocal_rank_fusion([list(vector_hits), list(keyword_hits)])
         else:
@@ -124,6 +200,72 @@ class HybridIndex:
                             keyword_rank.get(identifier), matched_terms(query, entry.text)))
         return hits
 
+    def _calibrated(self, query: str, k: int, allowed: np.ndarray | None, depth: int,
+                    keyword_hits: dict[int, float]) -> list[Hit]:
+        """Candidates from every side, then every signal computed exactly for each candidate."""
+        cal = self.calibration
+        query_vector = self.embed_query([query])
+        scores, ids = self.vectors.search(query_vector, depth, allowed)
+        candidates = {int(i) for i in ids[0] if i >= 0} | set(keyword_hits)
+        chars_scores, chars_ids = self.chars.search(query, depth, allowed)
+        candidates |= set(chars_ids.tolist())
+        query_items = None
+        if self.uses_items and self.item_vectors:
+            query_items = self._item_distributions([query])[0]
+            pool = list(self.item_vectors) if allowed is None else [i for i in allowed.tolist() if i in self.item_vectors]
+            if pool:
+                similarity = np.vstack([self.item_vectors[i] for i in pool]) @ query_items
+                top = np.argsort(-similarity, kind="stable")[:depth]
+                candidates |= {pool[t] for t in top}
+        if not candidates:
+            return []
+        order = np.array(sorted(candidates), dtype=np.int64)
+        exact, exact_ids = self.vectors.search(query_vector, len(order), order)
+        vector = {int(i): float(s) for s, i in zip(exact[0], exact_ids[0]) if i >= 0}
+        chars = self.chars.scores_for(query, order.tolist())
+        query_top = None
+        if query_items is not None and self.item_ids:
+            query_top = {self.item_ids[j] for j in np.argsort(-query_items)[:2]}
+        hits = []
+        for identifier in order.tolist():
+            cos = vector.get(identifier, cal.vector_center)
+            bm25 = keyword_hits.get(identifier, 0.0)
+            items = (float(self.item_vectors[identifier] @ query_items)
+                     if query_items is not None and identifier in self.item_vectors else None)
+            score = (cal.vector * (cos - cal.vector_center) / cal.vector_scale
+                     + cal.keyword * bm25 / (bm25 + cal.keyword_k)
+                     + cal.chars * chars[identifier] / cal.chars_scale
+                     + (cal.items * items if items is not None else 0.0))
+            if score < cal.floor:
+                continue
+            entry = self.entries[identifier]
+            hits.append(Hit(identifier, score, entry.text, entry.meta, vector.get(identifier), None,
+                            keyword_hits.get(identifier), None, [], chars[identifier], items))
+        hits.sort(key=lambda h: (-h.score, h.id))
+        hits = hits[:k]
+        for hit in hits:
+            hit.matched = matched_terms(query, hit.text)
+            hit.level = cal.level(hit.score)
+            if query_top is not None:
+                own = hit.meta.get("items") or (
+                    [self.item_ids[int(np.argmax(self.item_vectors[hit.id]))]] if hit.id in self.item_vectors else [])
+                hit.shared_items = [i for i in own if i in query_top]
+            hit.reasons = self._reasons(hit)
+        return hits
+
+    def _reasons(self, hit: Hit) -> list[str]:
+        cal, reasons = self.calibration, []
+        words = list(dict.fromkeys(t for t, _, _ in hit.matched))
+        if words:
+            reasons.append("命中词：" + "、".join(words[:6]))
+        if hit.shared_items and (hit.items_score or 0.0) >= 0.5:
+            reasons.append("同属清单条目 " + "、".join(hit.shared_items))
+        if hit.vector_score is not None and hit.vector_score >= cal.vector_center + cal.vector_scale / 2:
+            reasons.append("语义相近")
+        if not reasons:
+            reasons.append("用字相近" if (hit.chars_score or 0.0) * cal.chars / cal.chars_scale > 0.3 else "语义相近")
+        return reasons
+
     # ----- persistence: vectors on disk, checked against the entries the caller supplies
     def load_vectors(self, path: Path, vectors_for: Callable[[list[int]], np.ndarray]) -> bool:
         """Replace the in-memory vector side by the index at ``path`` if it matches the entries,
@@ -137,3 +279,6 @@ class HybridIndex:
         entries = list(entries)
         self.entries = {e.id: e for e in entries}
         self.keywords = KeywordIndex([e.id for e in entries], [e.text for e in entries])
+        self.chars = CharNgramIndex()
+        self.item_vectors = {}
+        self._add_side_signals(entries)
