@@ -11,20 +11,23 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from nlp.types import KIND_LABELS, DocumentKind
-from service import context
+from service import context, rounds
 from service.commands import checklist as checklist_commands
+from service.commands import i18n
+from service.commands import inspections as inspection_commands
 from service.commands import model as model_commands
 from service.commands import report as report_commands
 from service.commands import review as review_commands
 from service.commands import search as search_commands
 from service.commands import serve as serve_commands
 from service.commands import users as users_commands
+from service.commands.common import RoundNotFound, find_inspection, resolve_inspection, table
 from service.ingest import IngestResult, collect_files
 from service.settings import PROJECT_ROOT, get_settings
 
+i18n.install()
 app = typer.Typer(help="xuncha 巡察文档智能分析", no_args_is_help=True, add_completion=False)
 docs_app = typer.Typer(help="查看和管理已入库的文档", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
@@ -35,6 +38,7 @@ search_commands.register(app)
 users_commands.register(app)
 serve_commands.register(app)
 report_commands.register(app)
+inspection_commands.register(app)
 console = Console()
 err = Console(stderr=True)
 
@@ -50,10 +54,22 @@ def _json_default(value):
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def run_ingest(paths: list[Path], inspection: str, team: str, unit: str | None,
-               kind: DocumentKind | None, quiet: bool) -> list[IngestResult]:
+def ingest_round(inspection: str, team: str | None, unit: str | None, demo: bool = False):
+    """The round to import into: an existing one by id or name, else a new one called ``inspection``
+    (of ``team``, or the default team). A number that is no round's id or name is refused."""
+    repository = context.repository()
+    try:
+        return find_inspection(repository, inspection, team)
+    except RoundNotFound as error:
+        if inspection.strip().isdigit() or "不止一个" in str(error):
+            raise
+    return repository.ensure_inspection(inspection.strip(), team or DEFAULT_TEAM, unit, demo=demo)
+
+
+def run_ingest(paths: list[Path], inspection: str, team: str | None, unit: str | None,
+               kind: DocumentKind | None, quiet: bool, demo: bool = False) -> list[IngestResult]:
     ingestor = context.ingestor()
-    record = ingestor.repository.ensure_inspection(inspection, team, unit)
+    record = ingest_round(inspection, team, unit, demo)
     files = collect_files(paths)
     results: list[IngestResult] = []
     with Progress(TextColumn("[bold]导入[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -67,14 +83,12 @@ def run_ingest(paths: list[Path], inspection: str, team: str, unit: str | None,
 
 
 def _print_results(results: list[IngestResult]) -> None:
-    table = Table(title="导入结果", show_lines=False)
-    for column in ("文件", "状态", "类型", "页数", "候选问题", "说明"):
-        table.add_column(column)
+    result = table("导入结果", "文件", "状态", "类型", "页数", "候选问题", "说明")
     for r in results:
         style = {"added": "green", "duplicate": "yellow", "error": "red"}[r.status]
-        table.add_row(Path(r.path).name, f"[{style}]{STATUS_LABELS[r.status]}[/]", _kind_label(r.kind),
-                      str(r.pages or ""), str(r.findings or ""), r.message or "")
-    console.print(table)
+        result.add_row(escape(Path(r.path).name), f"[{style}]{STATUS_LABELS[r.status]}[/]", _kind_label(r.kind),
+                       str(r.pages or ""), str(r.findings or ""), escape(r.message or ""))
+    console.print(result)
     counts = {s: sum(r.status == s for r in results) for s in STATUS_LABELS}
     console.print(f"共 {len(results)} 个文件：新入库 {counts['added']}，已存在 {counts['duplicate']}，"
                   f"失败 {counts['error']}。")
@@ -83,18 +97,23 @@ def _print_results(results: list[IngestResult]) -> None:
 @app.command()
 def ingest(
     paths: list[Path] = typer.Argument(..., help="文件或文件夹（递归导入）"),
-    inspection: str = typer.Option(..., "--inspection", "-i", help="巡察轮次名称"),
-    team: str = typer.Option(DEFAULT_TEAM, "--team", help="巡察组"),
-    unit: Optional[str] = typer.Option(None, "--unit", help="被巡察单位"),
+    inspection: str = typer.Option(..., "--inspection", "-i",
+                                   help="巡察轮次编号或名称（名称不存在时新建该轮次）"),
+    team: Optional[str] = typer.Option(None, "--team", help=f"巡察组（新建轮次时默认为“{DEFAULT_TEAM}”）"),
+    unit: Optional[str] = typer.Option(None, "--unit", help="被巡察单位（新建轮次时记录）"),
     kind: Optional[DocumentKind] = typer.Option(None, "--kind", help="指定文档类型，不自动识别"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """导入巡察材料：解析、识别类型、抽取结构、切分候选问题并入库。"""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        err.print(f"[red]找不到文件或文件夹：{'、'.join(missing)}[/]")
+        err.print(f"[red]找不到文件或文件夹：{escape('、'.join(missing))}[/]")
         raise typer.Exit(2)
-    results = run_ingest(paths, inspection, team, unit, kind, quiet=as_json)
+    try:
+        results = run_ingest(paths, inspection, team, unit, kind, quiet=as_json)
+    except RoundNotFound as error:
+        err.print(f"[red]{escape(str(error))}[/]")
+        raise typer.Exit(1) from None
     if as_json:
         print(json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1))
     else:
@@ -105,26 +124,33 @@ def ingest(
 
 @docs_app.command("list")
 def docs_list(
-    inspection: Optional[str] = typer.Option(None, "--inspection", "-i", help="只列出该巡察轮次"),
+    inspection: Optional[str] = typer.Option(None, "--inspection", "-i", help="只列出该巡察轮次（编号或名称）"),
     team: Optional[str] = typer.Option(None, "--team", help="只列出该巡察组"),
-    as_json: bool = typer.Option(False, "--json"),
+    year: Optional[int] = typer.Option(None, "--year", help="只列出该年份的文档（按文档自身日期）"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """列出已入库的文档。"""
-    documents = context.repository().list_documents(inspection, team)
+    """列出已入库的文档（年份取文档自身的日期，没有日期时取导入日期）。"""
+    repository = context.repository()
+    if inspection is not None:
+        record = resolve_inspection(repository, inspection, team)
+        documents = repository.list_documents(inspection_id=record.id)
+    else:
+        documents = repository.list_documents(None, team)
+    if year is not None:
+        documents = [d for d in documents if d.year == year]
     if as_json:
         print(json.dumps([asdict(d) for d in documents], ensure_ascii=False, default=_json_default, indent=1))
         return
-    table = Table(title=f"文档（{len(documents)} 份）")
-    for column in ("ID", "巡察轮次", "文件", "类型", "置信度", "页数", "候选问题"):
-        table.add_column(column)
+    result = table(f"文档（{len(documents)} 份）", "编号", "巡察轮次", "文件", "类型", "年份", "置信度", "页数", "候选问题")
     for d in documents:
-        table.add_row(str(d.id), d.inspection, d.filename, _kind_label(d.kind), f"{d.kind_score:.2f}",
-                      str(d.pages), str(d.finding_count))
-    console.print(table)
+        result.add_row(str(d.id), escape(d.inspection), escape(d.filename), _kind_label(d.kind), str(d.year or "—"),
+                       f"{d.kind_score:.2f}", str(d.pages), str(d.finding_count))
+    console.print(result)
 
 
 @docs_app.command("show")
-def docs_show(document_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+def docs_show(document_id: int = typer.Argument(..., help="文档编号（xuncha docs list 中的编号）"),
+              as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """显示一份文档的结构化字段和候选问题（含位置）。"""
     detail = context.repository().get_document(document_id)
     if detail is None:
@@ -133,24 +159,38 @@ def docs_show(document_id: int, as_json: bool = typer.Option(False, "--json")) -
     if as_json:
         print(json.dumps(asdict(detail), ensure_ascii=False, default=_json_default, indent=1))
         return
-    console.print(f"[bold]{detail.filename}[/]  类型：{_kind_label(detail.kind)}（{detail.kind_score:.2f}）"
+    console.print(f"[bold]{escape(detail.filename)}[/]  类型：{_kind_label(detail.kind)}"
+                  + ("（人工指定）" if detail.kind_overridden else f"（{detail.kind_score:.2f}）")
+                  + f"  年份：{detail.year or '—'}"
                   f"  页数：{detail.pages}" + (f"  编码：{detail.encoding}" if detail.encoding else "")
                   + (f"  OCR 页：{detail.ocr_pages}" if detail.ocr_pages else ""))
     for key, value in detail.fields.items():
         if value not in (None, [], {}):
             console.print(f"  {FIELD_LABELS.get(key, key)}：{escape(_format_field(value))}")
-    table = Table(title=f"候选问题（{len(detail.findings)} 条）")
-    for column in ("#", "页", "位置", "发言人", "内容", "实体", "标注"):
-        table.add_column(column)
+    result = table(f"候选问题（{len(detail.findings)} 条）", "#", "页", "位置", "发言人", "内容", "实体", "标注")
     for f in detail.findings:
         ents = "；".join(f"{e['text']}" for e in f.entities)
-        table.add_row(str(f.seq + 1), str(f.page or ""), f"{f.source_start}-{f.source_end}", f.speaker or "",
-                      escape(f.text), escape(ents), _tag_summary(f.tags))
-    console.print(table)
+        result.add_row(str(f.seq + 1), str(f.page or ""), f"{f.source_start}-{f.source_end}", escape(f.speaker or ""),
+                       escape(f.text), escape(ents), _tag_summary(f.tags))
+    console.print(result)
+
+
+@docs_app.command("kind")
+def docs_kind(document_id: int = typer.Argument(..., help="文档编号"),
+              kind: DocumentKind = typer.Argument(..., help="minutes（会议记录/纪要）、petition（信访举报件）、"
+                                                            "interview（个别谈话记录）或 other（其他）")) -> None:
+    """更正文档类型：按新类型重新抽取结构字段和年份，候选问题及其审核记录保持不变。"""
+    detail = rounds.change_kind(context.repository(), document_id, kind)
+    if detail is None:
+        err.print(f"[red]没有编号为 {document_id} 的文档[/]")
+        raise typer.Exit(1)
+    filled = [FIELD_LABELS.get(k, k) for k, v in detail.fields.items() if v not in (None, [], {})]
+    console.print(f"已将文档 {document_id} 的类型更正为{_kind_label(detail.kind)}，年份 {detail.year or '—'}；"
+                  f"重新抽取的字段：{'、'.join(filled) or '无'}")
 
 
 @docs_app.command("delete")
-def docs_delete(document_id: int) -> None:
+def docs_delete(document_id: int = typer.Argument(..., help="文档编号")) -> None:
     """删除一份文档及其候选问题。"""
     if not context.ingestor(tag=False).delete(document_id):
         err.print(f"[red]没有编号为 {document_id} 的文档[/]")
@@ -172,7 +212,7 @@ def _tag_summary(tags: dict | None) -> str:
     if not tags.get("is_finding"):
         return f"[dim]非问题 {1 - tags['finding_score']:.2f}[/]"
     top = tags["checklist"][0]
-    return f"[bold]{top['id']}[/] {top['title']}（{top['score']:.2f}）聚焦{tags['focus']}"
+    return f"[bold]{top['id']}[/] {escape(top['title'])}（{top['score']:.2f}）聚焦{tags['focus']}"
 
 
 def _format_field(value) -> str:
@@ -185,12 +225,14 @@ def _format_field(value) -> str:
 
 @app.command()
 def demo() -> None:
-    """用内置示例材料演示：导入 corpora/samples 并显示结果。"""
+    """用内置示例材料演示：导入 corpora/samples 到单独的示例轮次并显示结果（检索默认不含示例材料）。"""
     samples = PROJECT_ROOT / "corpora" / "samples"
     console.print(f"数据目录：{get_settings().home}")
-    results = run_ingest([samples], "示例巡察（2024年第二轮）", DEFAULT_TEAM, "清河县", None, quiet=False)
+    results = run_ingest([samples], serve_commands.DEMO_INSPECTION, serve_commands.DEMO_TEAM, "清河县", None,
+                         quiet=False, demo=True)
     _print_results(results)
-    console.print("查看文档：[bold]xuncha docs list[/]，查看详情：[bold]xuncha docs show <ID>[/]")
+    console.print("查看文档：[bold]xuncha docs list[/]，查看详情：[bold]xuncha docs show <编号>[/]；"
+                  f"不再需要时：[bold]xuncha inspections delete \"{serve_commands.DEMO_INSPECTION}\"[/]")
 
 
 if __name__ == "__main__":

@@ -36,9 +36,12 @@ class SearchFilters:
     focus: int | None = None
     item: str | None = None
     team: str | None = None
+    include_demo: bool = True
+    """False leaves out findings of demo rounds (the shipped example material)."""
 
     def accepts(self, meta: dict) -> bool:
         return all((
+            self.include_demo or not meta.get("demo"),
             self.inspection is None or meta.get("inspection") == self.inspection,
             self.unit is None or self.unit in (meta.get("unit") or ""),
             self.year is None or meta.get("year") == self.year,
@@ -104,7 +107,9 @@ class SearchService:
                     "external_id": f"finding-{finding.id}", "collection": "findings", "kind": document.kind,
                     "document_id": document.id, "filename": document.filename, "page": finding.page,
                     "team": inspection.team, "inspection": inspection.name, "unit": inspection.target_unit,
-                    "year": int(date[:4]) if date[:4].isdigit() else document.created_at.year,
+                    "year": document.year if document.year is not None
+                    else int(date[:4]) if date[:4].isdigit() else document.created_at.year,
+                    "demo": bool(inspection.demo),
                     "items": items, "focus": self._focus_of(items), "is_finding": tags.get("is_finding"),
                     "speaker": finding.speaker, "shared": False,
                 }))

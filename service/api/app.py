@@ -12,6 +12,7 @@ from service.api.routers import auth, checklist, documents, findings, inspection
 from service.api.services import build_services
 from service.settings import Settings, get_settings
 from service import web
+from service.web import apidocs
 
 ROUTERS = [auth.router, inspections.router, documents.router, jobs.router, findings.router, tag.router,
            checklist.router, search.router, leads.router, reports.router]
@@ -29,7 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             services.runner.shutdown()
 
+    # /docs and /redoc come from bundled assets (service.web.apidocs), not from FastAPI's CDN pages.
     app = FastAPI(title="xuncha 巡察文档智能分析 API", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="所有接口都需要登录（会话 Cookie）或 API 令牌（`Authorization: Bearer …`）。"
                               "错误统一返回 `{\"detail\": 中文说明, \"code\": 错误代码}`。")
     app.state.services = services
@@ -38,4 +41,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     web.mount(app)
+    apidocs.mount(app)
     return app

@@ -47,6 +47,15 @@ class InspectionOut(BaseModel):
     team: str
     target_unit: str | None
     created_at: datetime
+    demo: bool = Field(False, description="示例材料轮次（检索时默认不包含）")
+    document_count: int | None = Field(None, description="文档数")
+    finding_count: int | None = Field(None, description="候选问题数")
+
+
+class InspectionDeletedOut(BaseModel):
+    inspection_id: int
+    documents: int = Field(description="删除的文档数")
+    findings: int = Field(description="删除的候选问题数")
 
 
 class DocumentSummaryOut(BaseModel):
@@ -60,6 +69,13 @@ class DocumentSummaryOut(BaseModel):
     pages: int
     finding_count: int
     created_at: datetime
+    year: int | None = Field(None, description="文档自身日期（会议、谈话、落款日期）的年份；没有时为导入年份")
+    demo: bool = Field(False, description="属于示例材料轮次")
+
+
+class DocumentKindIn(BaseModel):
+    kind: Literal["minutes", "petition", "interview", "other"] = Field(
+        description="文档类型：minutes 会议记录/纪要、petition 信访举报件、interview 个别谈话记录、other 其他")
 
 
 class FindingOut(BaseModel):
@@ -134,6 +150,43 @@ class ReviewOut(BaseModel):
     finding_id: int
     action: str
     items: list[str]
+
+
+class BulkReviewIn(BaseModel):
+    finding_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+        min_length=1, max_length=500, description="候选问题编号（最多 500 个）")
+    action: Literal["confirm", "reject"] = Field(description="confirm（确认）或 reject（驳回）")
+
+
+class BulkSkippedOut(BaseModel):
+    finding_id: int
+    detail: str
+
+
+class BulkReviewOut(BaseModel):
+    action: str
+    reviewed: list[ReviewOut]
+    skipped: list[BulkSkippedOut] = Field(description="未能审核的候选问题及原因（如没有可确认的标签）")
+
+
+class ReviewCountsOut(BaseModel):
+    total: int = Field(description="候选问题总数")
+    flagged: int = Field(description="模型判为疑似问题的条数")
+    unreviewed: int = Field(description="待审核")
+    confirm: int = Field(description="已确认")
+    reject: int = Field(description="已驳回")
+    correct: int = Field(description="已更正")
+
+
+class ReviewFindingOut(FindingOut):
+    filename: str
+    kind: str = Field(description="所在文档的类型")
+
+
+class ReviewListOut(BaseModel):
+    counts: ReviewCountsOut = Field(description="本轮全部候选问题的审核统计（不受筛选影响）")
+    matched: int = Field(description="符合筛选条件的条数")
+    findings: list[ReviewFindingOut] = Field(description="符合条件的候选问题（最多 limit 条）")
 
 
 class TagIn(BaseModel):

@@ -49,9 +49,10 @@ class SyncedSearch:
     def fingerprint(self) -> tuple:
         with self.repository.session() as session:
             findings = session.execute(select(func.count(models.Finding.id), func.max(models.Finding.id))).one()
+            corrected = session.execute(select(func.max(models.Document.updated_at))).scalar()  # kind fixes
             feedback = session.execute(select(func.max(models.TagFeedback.id))).scalar()
             cases = session.execute(select(func.count(Case.id), func.max(Case.id))).one()
-        return (*findings, feedback, *cases)
+        return (*findings, feedback, *cases, corrected)
 
     def service(self) -> SearchService:
         """The search service, synced with the database if anything changed since the last sync."""

@@ -9,13 +9,12 @@ from typing import Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from nlp.checklist import load_checklist
 from service import artefacts, context
 from service.settings import get_settings
 from service.cases import CaseImportError, import_file
-from service.commands.common import console, err, print_json, read_jsonl_stdin
+from service.commands.common import console, err, print_json, read_jsonl_stdin, resolve_inspection, table
 from service.search import SearchFilters
 from service.storage.cases import SqlCaseRepository
 
@@ -35,7 +34,7 @@ def _highlight(text: str, matched: list[tuple[str, int, int]]) -> str:
 def search(
     query: Optional[str] = typer.Argument(None, help="检索内容；使用 --batch 时从标准输入读取 JSONL"),
     k: int = typer.Option(10, "-k", help="返回条数"),
-    inspection: Optional[str] = typer.Option(None, "--inspection", "-i", help="巡察轮次"),
+    inspection: Optional[str] = typer.Option(None, "--inspection", "-i", help="巡察轮次（编号或名称）"),
     unit: Optional[str] = typer.Option(None, "--unit", help="单位（包含即可）"),
     year: Optional[int] = typer.Option(None, "--year", help="年份"),
     kind: Optional[str] = typer.Option(None, "--kind", help="文档类型：minutes/petition/interview/other/case"),
@@ -44,11 +43,17 @@ def search(
     team: Optional[str] = typer.Option(None, "--team", help="巡察组"),
     scope: str = typer.Option("all", "--in", help="cases（往届案例）、findings（已入库材料）或 all"),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid（混合）、vector（语义）或 keyword（关键词）"),
+    include_demo: bool = typer.Option(False, "--include-demo", help="包含示例材料轮次中的材料（默认不包含）"),
     batch: bool = typer.Option(False, "--batch", help="从标准输入读取 JSONL 查询，逐行输出 JSONL"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """按语义和关键词检索往届案例和已入库材料，每条结果说明命中原因。"""
-    filters = SearchFilters(inspection, unit, year, kind, focus, item.upper() if item else None, team)
+    """按语义和关键词检索往届案例和已入库材料，每条结果说明命中原因（年份按文档自身日期）。"""
+    filters = SearchFilters(None, unit, year, kind, focus, item.upper() if item else None, team,
+                            include_demo=include_demo)
+    if inspection is not None:
+        record = resolve_inspection(context.repository(), inspection, team)
+        filters.inspection, filters.team = record.name, record.team
+        filters.include_demo = include_demo or record.demo  # a demo round named explicitly is searched
     if not batch and not query:
         err.print("[red]请提供检索内容，或使用 --batch 从标准输入读取[/]")
         raise typer.Exit(2)
@@ -57,7 +62,8 @@ def search(
         if batch:
             for row in read_jsonl_stdin():
                 hits = service.search(row["text"], k, filters, collection=scope, mode=mode)
-                hits_json = [{"id": h.as_json()["id"], "score": round(h.score, 5), "text": h.text} for h in hits]
+                hits_json = [{"id": h.as_json()["id"], "score": round(h.score, 5), "level": h.level, "text": h.text}
+                             for h in hits]
                 sys.stdout.write(json.dumps({"id": row.get("id"), "hits": hits_json}, ensure_ascii=False) + "\n")
             return
         hits = service.search(query, k, filters, collection=scope, mode=mode)
@@ -68,19 +74,18 @@ def search(
         print_json([h.as_json() for h in hits])
         return
     if not hits:
-        console.print("没有找到相关结果")
+        console.print("没有相关结果")
         return
-    table = Table(title=f"“{query}” 的检索结果（{len(hits)} 条）", show_lines=True)
-    for column in ("#", "来源", "内容", "清单条目", "语义分", "关键词分"):
-        table.add_column(column)
+    # People read 高/中/低 相关 and why; the raw scores are in --json.
+    result = table(f"“{escape(query)}” 的检索结果（{len(hits)} 条）", "#", "来源", "内容", "清单条目", "相关程度", "原因",
+                   show_lines=True)
     for rank, hit in enumerate(hits, 1):
         meta = hit.meta
         origin = (f"往届案例 {meta['external_id']}（{meta.get('unit') or ''} {meta.get('year') or ''}）"
                   if meta["collection"] == "cases" else f"{meta['filename']} 第{meta.get('page') or '-'}页")
-        table.add_row(str(rank), origin, _highlight(hit.text, hit.matched), "、".join(meta.get("items") or []),
-                      "—" if hit.vector_score is None else f"{hit.vector_score:.3f}",
-                      "—" if hit.keyword_score is None else f"{hit.keyword_score:.2f}")
-    console.print(table)
+        result.add_row(str(rank), escape(origin), _highlight(hit.text, hit.matched), "、".join(meta.get("items") or []),
+                       f"{hit.level}相关" if hit.level else "—", escape("；".join(hit.reasons) or "—"))
+    console.print(result)
 
 
 @cases_app.command("import")
@@ -98,7 +103,7 @@ def import_cases(path: Path = typer.Argument(..., help="JSONL 文件，每行至
 
 
 @cases_app.command("list")
-def list_cases(as_json: bool = typer.Option(False, "--json")) -> None:
+def list_cases(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """列出案例库中的案例数量（按来源）。"""
     service = context.search_service()
     cases = service.cases.list_cases()
@@ -115,7 +120,7 @@ def list_cases(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 def leads(document_id: int = typer.Argument(..., help="文档编号"),
-          as_json: bool = typer.Option(False, "--json")) -> None:
+          as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """为一份文档生成问题线索建议：相似往届案例、问题表述、线索等级和处置方式。"""
     from service.leads import document_leads
 
@@ -144,15 +149,16 @@ def leads(document_id: int = typer.Argument(..., help="文档编号"),
                                  f"{'，' + case.sanction if case.sanction else ''}）：{case.text[:60]}…"))
 
 
-def dedupe(inspection: str = typer.Option(..., "--inspection", "-i", help="巡察轮次"),
-           team: Optional[str] = typer.Option(None, "--team", help="巡察组"),
-           as_json: bool = typer.Option(False, "--json")) -> None:
+def dedupe(inspection: str = typer.Option(..., "--inspection", "-i", help="巡察轮次（编号或名称）"),
+           team: Optional[str] = typer.Option(None, "--team", help="巡察组（名称在多个组重复时用于区分）"),
+           as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """信访件判重：找出同一轮巡察中内容实质相同的信访举报件。"""
     from service.dedupe import near_duplicates
 
     service = context.search_service(refresh=False)
     repository = service.repository
-    petitions = [d for d in repository.list_documents(inspection, team) if d.kind == "petition"]
+    record = resolve_inspection(repository, inspection, team)
+    petitions = [d for d in repository.list_documents(inspection_id=record.id) if d.kind == "petition"]
     details = [repository.get_document(d.id) for d in petitions]
     # The thresholds were calibrated on e5 cosines (bench/dedupe.py), so e5 vectors are used here.
     e5 = artefacts.embedder_for(get_settings())

@@ -33,7 +33,8 @@ def prepare_demo(settings: Settings, samples: Path = PROJECT_ROOT / "corpora" / 
                  quiet: bool = False) -> DemoSetup:
     """Ingest ``samples`` into the demo inspection unless it has documents; ensure the admin user."""
     repository = context.repository(settings)
-    inspection = repository.ensure_inspection(DEMO_INSPECTION, DEMO_TEAM, "清河县")
+    # Its own round, marked as demo: kept out of search unless asked for, deletable like any round.
+    inspection = repository.ensure_inspection(DEMO_INSPECTION, DEMO_TEAM, "清河县", demo=True)
     ingested = 0
     if not repository.list_documents(inspection_id=inspection.id):
         ingestor = context.ingestor(settings, tag=settings.tag_on_ingest)
@@ -69,7 +70,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
     if demo:
         setup = prepare_demo(settings)
         if setup.ingested:
-            console.print(f"已将 {setup.ingested} 份示例材料导入“{DEMO_INSPECTION}”（{DEMO_TEAM}）")
+            console.print(f"已将 {setup.ingested} 份示例材料导入“{DEMO_INSPECTION}”（{DEMO_TEAM}）；"
+                          "检索默认不含示例材料，不需要时可删除该轮次（xuncha inspections delete）")
         if setup.admin_token:
             console.print("已创建管理员账号：用户名 [bold]admin[/]")
             typer.echo(f"管理员密码：{setup.admin_password}  （只显示这一次，请妥善保管）" if setup.admin_password

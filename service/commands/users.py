@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from service import context
-from service.commands.common import console, err, print_json
+from service.commands.common import console, err, print_json, table
 from service.security import ROLE_LABELS, AuditLog, SecurityStore
 from service.security.credentials import generate_password
 from service.security.store import SecurityError
@@ -69,36 +69,33 @@ def password(name: str = typer.Argument(..., help="用户名"),
 
 
 @app.command("list")
-def list_users(as_json: bool = typer.Option(False, "--json")) -> None:
+def list_users(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """列出用户。"""
     users = _store().list_users()
     if as_json:
         print_json([u.__dict__ for u in users])
         return
-    table = Table(title=f"用户（{len(users)} 个）")
-    for column in ("ID", "用户名", "巡察组", "角色", "状态"):
-        table.add_column(column)
+    result = table(f"用户（{len(users)} 个）", "编号", "用户名", "巡察组", "角色", "状态")
     for u in users:
-        table.add_row(str(u.id), u.name, u.team, ROLE_LABELS.get(u.role, u.role), "启用" if u.active else "停用")
-    console.print(table)
+        result.add_row(str(u.id), escape(u.name), escape(u.team), ROLE_LABELS.get(u.role, u.role),
+                       "启用" if u.active else "停用")
+    console.print(result)
 
 
 def audit(user: Optional[str] = typer.Option(None, "--user", "-u", help="只看该用户"),
           limit: int = typer.Option(50, "--limit", "-n", min=1, help="最多显示条数（最新的在前）"),
-          as_json: bool = typer.Option(False, "--json")) -> None:
+          as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """查看审计日志：谁在何时从哪里对哪个对象做了什么，结果如何（不含文档内容）。"""
     entries = AuditLog(context.repository().engine).entries(user, limit)
     if as_json:
         print_json([e.__dict__ for e in entries])
         return
-    table = Table(title=f"审计日志（最新 {len(entries)} 条）")
-    for column in ("时间（UTC）", "用户", "操作", "对象", "巡察轮次", "客户端", "结果"):
-        table.add_column(column)
+    result = table(f"审计日志（最新 {len(entries)} 条）", "时间（UTC）", "用户", "操作", "对象", "巡察轮次", "客户端", "结果")
     for e in entries:
         target = f"{e.object_type}:{e.object_id}" if e.object_type else (e.object_id or "")
-        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.user_name or "—", e.action, target,
-                      str(e.inspection_id or ""), e.client or "", OUTCOME_LABELS.get(e.outcome, e.outcome))
-    console.print(table)
+        result.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), escape(e.user_name or "—"), e.action, escape(target),
+                       str(e.inspection_id or ""), escape(e.client or ""), OUTCOME_LABELS.get(e.outcome, e.outcome))
+    console.print(result)
 
 
 def register(cli: typer.Typer) -> None:

@@ -24,6 +24,8 @@ class Inspection(Base):
     name: Mapped[str] = mapped_column(String(200))
     team: Mapped[str] = mapped_column(String(100), index=True)
     target_unit: Mapped[str | None] = mapped_column(String(200))
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Holds the shipped example material: kept out of search unless asked for."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     documents: Mapped[list[Document]] = relationship(back_populates="inspection", cascade="all, delete-orphan")
 
@@ -49,7 +51,11 @@ class Document(Base):
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     original_path: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The year of the document's own date (meeting, interview or petition date), else the import year."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the kind was last corrected (None if never): search re-syncs its metadata on change."""
     inspection: Mapped[Inspection] = relationship(back_populates="documents")
     findings: Mapped[list[Finding]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="Finding.seq"

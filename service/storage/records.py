@@ -13,6 +13,7 @@ class InspectionRecord:
     team: str
     target_unit: str | None
     created_at: datetime
+    demo: bool = False
 
 
 @dataclass
@@ -71,6 +72,9 @@ class DocumentSummary:
     finding_count: int
     created_at: datetime
     inspection_id: int = 0
+    year: int | None = None
+    """The year of the document's own date (else of its import)."""
+    demo: bool = False
 
 
 @dataclass
@@ -87,6 +91,7 @@ class DocumentDetail(DocumentSummary):
     original_path: str = ""
     text: str = ""
     findings: list[FindingRecord] = field(default_factory=list)
+    updated_at: datetime | None = None
 
 
 @dataclass

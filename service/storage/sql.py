@@ -7,11 +7,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.storage import models
+from service.storage.case_models import Case
 from service.storage.records import (
     DocumentDetail,
     DocumentSummary,
@@ -21,6 +22,7 @@ from service.storage.records import (
     NewDocument,
     NewFinding,
 )
+from service.storage.years import document_year
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -60,7 +62,7 @@ def open_repository(url: str) -> SqlRepository:
 
 
 def _inspection(row: models.Inspection) -> InspectionRecord:
-    return InspectionRecord(row.id, row.name, row.team, row.target_unit, row.created_at)
+    return InspectionRecord(row.id, row.name, row.team, row.target_unit, row.created_at, bool(row.demo))
 
 
 _FINDING_FIELDS = [f.name for f in dataclass_fields(NewFinding)]
@@ -92,14 +94,18 @@ class SqlRepository:
     def session(self) -> Session:
         return self._sessions()
 
-    def ensure_inspection(self, name: str, team: str, target_unit: str | None = None) -> InspectionRecord:
+    def ensure_inspection(self, name: str, team: str, target_unit: str | None = None,
+                          demo: bool = False) -> InspectionRecord:
+        """The round called ``name`` of ``team``, created if missing (``demo`` marks it as demo material)."""
         with self._sessions.begin() as session:
             row = session.scalar(select(models.Inspection).where(
                 models.Inspection.name == name, models.Inspection.team == team))
             if row is None:
-                row = models.Inspection(name=name, team=team, target_unit=target_unit)
+                row = models.Inspection(name=name, team=team, target_unit=target_unit, demo=demo)
                 session.add(row)
                 session.flush()
+            elif demo and not row.demo:
+                row.demo = True
             return _inspection(row)
 
     def list_inspections(self, team: str | None = None) -> list[InspectionRecord]:
@@ -108,6 +114,49 @@ class SqlRepository:
             if team is not None:
                 query = query.where(models.Inspection.team == team)
             return [_inspection(row) for row in session.scalars(query)]
+
+    def inspection_counts(self) -> dict[int, tuple[int, int]]:
+        """Per inspection id: (documents, findings)."""
+        query = (select(models.Document.inspection_id, func.count(func.distinct(models.Document.id)),
+                        func.count(models.Finding.id))
+                 .outerjoin(models.Finding, models.Finding.document_id == models.Document.id)
+                 .group_by(models.Document.inspection_id))
+        with self.session() as session:
+            return {row[0]: (row[1], row[2]) for row in session.execute(query)}
+
+    def find_inspections(self, reference: str, team: str | None = None) -> list[InspectionRecord]:
+        """Rounds matching ``reference``: its id (digits) or its exact name (possibly in several teams)."""
+        reference = reference.strip()
+        with self.session() as session:
+            query = select(models.Inspection).order_by(models.Inspection.id)
+            if team is not None:
+                query = query.where(models.Inspection.team == team)
+            by_name = [_inspection(r) for r in session.scalars(query.where(models.Inspection.name == reference))]
+            if by_name or not reference.isdigit():
+                return by_name
+            row = session.get(models.Inspection, int(reference))
+            return [_inspection(row)] if row is not None and team in (None, row.team) else []
+
+    def delete_inspection(self, inspection_id: int) -> bool:
+        """Delete a round row with its reviews and the prior cases made from them (its report draft and
+        jobs go with it). Delete its documents first through the document-deletion path, which also
+        removes their originals; :func:`service.rounds.delete_inspection` does both."""
+        self.purge_inspection_reviews(inspection_id)
+        with self._sessions.begin() as session:
+            row = session.get(models.Inspection, inspection_id)
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
+    def purge_inspection_reviews(self, inspection_id: int) -> int:
+        """Delete the reviews of a round's findings and the prior cases made from them."""
+        with self._sessions.begin() as session:
+            finding_ids = select(models.Finding.id).join(models.Document).where(
+                models.Document.inspection_id == inspection_id)
+            session.execute(delete(Case).where(Case.finding_id.in_(finding_ids)))
+            return session.execute(delete(models.TagFeedback).where(
+                models.TagFeedback.finding_id.in_(finding_ids))).rowcount or 0
 
     def get_inspection(self, inspection_id: int) -> InspectionRecord | None:
         with self.session() as session:
@@ -122,6 +171,8 @@ class SqlRepository:
     def add_document(self, inspection_id: int, document: NewDocument) -> int:
         values = asdict(document)
         findings = values.pop("findings")
+        if values.get("year") is None:
+            values["year"] = document_year(values["fields"], values["text"], values["kind"])
         with self._sessions.begin() as session:
             row = models.Document(inspection_id=inspection_id, **values)
             row.findings = [models.Finding(**finding) for finding in findings]
@@ -149,8 +200,10 @@ class SqlRepository:
 
     @staticmethod
     def _summary(doc: models.Document, inspection: models.Inspection, count: int) -> DocumentSummary:
+        year = doc.year if doc.year is not None else document_year(doc.fields, doc.text, doc.kind, doc.created_at)
         return DocumentSummary(doc.id, inspection.name, inspection.team, doc.filename, doc.kind,
-                               doc.kind_score, doc.pages, count, doc.created_at, inspection.id)
+                               doc.kind_score, doc.pages, count, doc.created_at, inspection.id, year,
+                               bool(inspection.demo))
 
     def get_document(self, document_id: int) -> DocumentDetail | None:
         with self.session() as session:
@@ -164,8 +217,19 @@ class SqlRepository:
                 **asdict(summary), sha256=doc.sha256, size=doc.size, media_type=doc.media_type,
                 kind_scores=doc.kind_scores, kind_overridden=doc.kind_overridden, fields=doc.fields,
                 encoding=doc.encoding, ocr_pages=doc.ocr_pages, warnings=doc.warnings,
-                original_path=doc.original_path, text=doc.text, findings=findings,
+                original_path=doc.original_path, text=doc.text, findings=findings, updated_at=doc.updated_at,
             )
+
+    def set_document_kind(self, document_id: int, kind: str, fields: dict, year: int | None) -> bool:
+        """Store a corrected kind with its re-extracted fields and year; the findings stay as they are."""
+        with self._sessions.begin() as session:
+            doc = session.get(models.Document, document_id)
+            if doc is None:
+                return False
+            doc.kind, doc.kind_overridden, doc.fields = kind, True, fields
+            doc.year = year if year is not None else doc.created_at.year
+            doc.updated_at = models.utcnow()
+            return True
 
     def delete_document(self, document_id: int) -> str | None:
         with self._sessions.begin() as session:
@@ -175,6 +239,17 @@ class SqlRepository:
             path = doc.original_path
             session.delete(doc)
             return path
+
+    def inspection_findings(self, inspection_id: int) -> list[tuple[FindingRecord, str, str]]:
+        """Every finding of a round with its latest review, as (finding, filename, document kind),
+        in document then text order."""
+        query = (select(models.Finding, models.Document.filename, models.Document.kind)
+                 .join(models.Document).where(models.Document.inspection_id == inspection_id)
+                 .order_by(models.Document.id, models.Finding.start, models.Finding.id))
+        with self.session() as session:
+            rows = session.execute(query).all()
+            reviews = latest_reviews(session, [row[0].id for row in rows])
+            return [(finding_record(f, reviews.get(f.id)), filename, kind) for f, filename, kind in rows]
 
     def original_in_use(self, original_path: str) -> bool:
         with self.session() as session:

@@ -1,4 +1,4 @@
-"""Documents: upload (→ background job), list, detail, original download, delete."""
+"""Documents: upload (→ background job), list, detail, kind correction, original download, delete."""
 
 from __future__ import annotations
 
@@ -9,16 +9,26 @@ from dataclasses import asdict
 from pathlib import PurePath
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from nlp.types import DocumentKind
+from service import rounds
 from service.api import uploads
 from service.api.deps import Auditor, ObjectId, OptionalId, auditor, authorize, current_user, services
 from service.api.errors import ApiError, not_found
 from service.api.routers.jobs import job_out
-from service.api.schemas import ERRORS, DocumentDetailOut, DocumentSummaryOut, ErrorOut, FindingOut, JobOut
+from service.api.schemas import (
+    ERRORS,
+    DocumentDetailOut,
+    DocumentKindIn,
+    DocumentSummaryOut,
+    ErrorOut,
+    FindingOut,
+    JobOut,
+)
+from service.evidence import for_display
 from service.api.services import Services
 from service.security import UserRecord
 from service.security.access import visible_team
@@ -71,6 +81,7 @@ async def upload(inspection_id: ObjectId, request: Request, response: Response,
 
 @router.get("/documents", response_model=list[DocumentSummaryOut], responses=ERRORS, summary="文档列表")
 def list_documents(inspection_id: OptionalId = None, kind: DocumentKind | None = Query(None),
+                   year: int | None = Query(None, ge=1949, le=2100, description="文档自身日期的年份"),
                    user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
                    svc: Services = Depends(services)):
     if inspection_id is not None:
@@ -78,6 +89,8 @@ def list_documents(inspection_id: OptionalId = None, kind: DocumentKind | None =
         authorize(owner, user, audit, "documents.list", "inspection", inspection_id)
     documents = svc.repository.list_documents(team=visible_team(user), inspection_id=inspection_id,
                                               kind=kind.value if kind else None)
+    if year is not None:
+        documents = [d for d in documents if d.year == year]
     audit("documents.list", object_type="inspection" if inspection_id else None, object_id=inspection_id,
           inspection_id=inspection_id)
     return [asdict(d) for d in documents]
@@ -97,7 +110,26 @@ def get_document(document_id: ObjectId, user: UserRecord = Depends(current_user)
                  svc: Services = Depends(services)):
     owner, detail = _readable(svc, user, audit, document_id, "document.read")
     audit("document.read", object_type="document", object_id=document_id, inspection_id=owner.inspection_id)
-    return {**asdict(detail), "findings": [asdict(f) for f in detail.findings]}
+    return _detail_out(detail)
+
+
+def _detail_out(detail) -> dict:
+    return {**asdict(detail), "findings": [for_display(asdict(f)) for f in detail.findings]}
+
+
+@router.patch("/documents/{document_id}", response_model=DocumentDetailOut,
+              responses={**ERRORS, 422: {"model": ErrorOut}}, summary="更正文档类型（重新抽取结构字段）")
+def change_kind(document_id: ObjectId, body: DocumentKindIn = Body(...), user: UserRecord = Depends(current_user),
+                audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    """Sets the kind by hand and re-extracts the structure fields and the year for it. The findings,
+    their ids, tags and reviews stay as they are."""
+    owner = authorize(svc.scopes.document(document_id), user, audit, "document.kind", "document", document_id,
+                      write=True)
+    detail = rounds.change_kind(svc.repository, document_id, DocumentKind(body.kind))
+    if detail is None:  # deleted in between
+        raise not_found("document")
+    audit("document.kind", object_type="document", object_id=document_id, inspection_id=owner.inspection_id)
+    return _detail_out(detail)
 
 
 @router.get("/documents/{document_id}/findings", response_model=list[FindingOut], responses=ERRORS,
@@ -106,7 +138,7 @@ def get_findings(document_id: ObjectId, user: UserRecord = Depends(current_user)
                  svc: Services = Depends(services)):
     owner, detail = _readable(svc, user, audit, document_id, "findings.read")
     audit("findings.read", object_type="document", object_id=document_id, inspection_id=owner.inspection_id)
-    return [asdict(f) for f in detail.findings]
+    return [for_display(asdict(f)) for f in detail.findings]
 
 
 def content_disposition(filename: str) -> str:

@@ -78,12 +78,13 @@ def search(q: str = Query(..., min_length=1, max_length=500, description="检索
            kind: Kind | None = Query(None, description="材料类型"),
            focus: int | None = Query(None, ge=1, le=4, description="三个聚焦（1–4）"),
            item: str | None = Query(None, max_length=20, description="负面清单条目编号"),
+           include_demo: bool = Query(False, description="包含示例材料轮次中的材料（默认不包含；按轮次检索示例轮次时自动包含）"),
            user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
            svc: Services = Depends(services)) -> SearchOut:
     query = q.strip()
     if not query:
         raise ApiError(400, "empty_query", "请输入检索内容")
-    filters = SearchFilters(unit=unit or None, year=year, kind=kind, focus=focus)
+    filters = SearchFilters(unit=unit or None, year=year, kind=kind, focus=focus, include_demo=include_demo)
     if item:
         filters.item = item.strip().upper()
         if filters.item not in svc.checklist:
@@ -91,8 +92,9 @@ def search(q: str = Query(..., min_length=1, max_length=500, description="检索
         filters.item = svc.checklist.resolve(filters.item)
     if inspection_id is not None:
         owner = authorize(svc.scopes.inspection(inspection_id), user, audit, "search", "inspection", inspection_id)
-        filters.inspection = svc.repository.get_inspection(inspection_id).name
-        filters.team = owner.team
+        record = svc.repository.get_inspection(inspection_id)
+        filters.inspection, filters.team = record.name, owner.team
+        filters.include_demo = include_demo or record.demo  # the demo round itself was asked for
     team = visible_team(user)
     hits = svc.search.search(query, k, filters, None if team is None else {team}, collection, mode)
     # Search terms are not audited: they may name a complainant or quote a petition.
