@@ -11,7 +11,7 @@ from rich.table import Table
 
 from nlp.checklist import load_checklist
 from service import context, reports
-from service.commands.common import console, err
+from service.commands.common import console, err, resolve_inspection
 from service.reports.docx_export import render_docx
 from service.reports.outline import (EMPTY_NOTE, chinese_number, report_document, sections, unfinished,
                                      unfinished_warning)
@@ -29,17 +29,16 @@ def _write(path: Path, content: bytes, label: str) -> None:
 
 
 def report(
-    inspection_id: int = typer.Argument(..., help="巡察轮次编号"),
+    reference: str = typer.Argument(..., metavar="INSPECTION", help="巡察轮次编号或名称"),
     docx_path: Optional[Path] = typer.Option(None, "--docx", help="导出 Word 初稿到该文件"),
     xlsx_path: Optional[Path] = typer.Option(None, "--xlsx", help="导出问题底稿和整改台账（Excel）到该文件"),
     rebuild: bool = typer.Option(False, "--rebuild", help="按当前候选问题和审核结果重新生成（保留撰稿人的修改）"),
+    team: Optional[str] = typer.Option(None, "--team", help="巡察组（名称在多个组重复时用于区分）"),
 ) -> None:
     """生成或查看巡察轮次的问题清单初稿，并可导出 Word 和 Excel。"""
     repository = context.repository()
-    inspection = repository.get_inspection(inspection_id)
-    if inspection is None:
-        err.print(f"[red]没有编号为 {inspection_id} 的巡察轮次[/]")
-        raise typer.Exit(1)
+    inspection = resolve_inspection(repository, reference, team)
+    inspection_id = inspection.id
     checklist = load_checklist()
     current = reports.ReportStore(repository.engine).get(inspection_id)
     if current is None or rebuild or reports.is_stale(repository, inspection_id):
