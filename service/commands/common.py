@@ -40,7 +40,8 @@ def find_inspection(repository: SqlRepository, reference: str, team: str | None 
     found = repository.find_inspections(reference, team)
     if not found:
         where = f"（巡察组：{team}）" if team else ""
-        raise RoundNotFound(f"没有编号或名称为“{reference}”的巡察轮次{where}；用 xuncha inspections list 查看全部轮次")
+        what = f"编号为 {reference} " if reference.isdigit() else f"名称为“{reference}”"
+        raise RoundNotFound(f"没有{what}的巡察轮次{where}；用 xuncha inspections list 查看全部轮次")
     if len(found) > 1:
         teams = "、".join(f"{r.team}（编号 {r.id}）" for r in found)
         raise RoundNotFound(f"名称为“{reference}”的巡察轮次不止一个：{teams}。请改用编号，或加 --team 指定巡察组")
