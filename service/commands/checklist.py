@@ -40,6 +40,8 @@ def show(item_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         print_json(item.model_dump())
         return
+    if item.id != item_id.strip().upper():
+        console.print(f"编号 {item_id.strip().upper()} 已合并到 {item.id}")
     console.print(f"[bold]{item.id} {item.title}[/]")
     console.print(f"分组：{checklist.groups[item.group].name}  三大问题：{item.head}  "
                   f"聚焦：{item.focus}（{checklist.focus[item.focus]}）  纪律：{item.discipline}")

@@ -84,6 +84,8 @@ def test_group_filter_applies_to_the_ranking_and_the_cli_counts_hidden_matches(c
     payload = json.loads(result.output)
     assert [i["id"] for i in payload["items"]] == [i.id for i in in_c2][:10]
     assert payload["outside_group"] == len(everywhere) - len(in_c2)
+    shown = runner.invoke(cli, ["checklist", "show", "c4-24"])
+    assert shown.exit_code == 0 and "编号 C4-24 已合并到 C1-11" in shown.output
 
 
 def test_every_item_has_labelled_examples_and_the_split_is_fixed(checklist):
