@@ -32,12 +32,12 @@ def _datetime(value):
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("documents") as batch:
-        batch.add_column(sa.Column("year", sa.Integer, nullable=True))
-        batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_index("ix_documents_year", ["year"])
-    with op.batch_alter_table("inspections") as batch:
-        batch.add_column(sa.Column("demo", sa.Boolean, nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMN, never a batch (copy-and-drop) table rebuild: with SQLite's foreign keys on,
+    # dropping the old inspections or documents table would cascade-delete every document and finding.
+    op.add_column("documents", sa.Column("year", sa.Integer, nullable=True))
+    op.add_column("documents", sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_documents_year", "documents", ["year"])
+    op.add_column("inspections", sa.Column("demo", sa.Boolean, nullable=False, server_default=sa.false()))
 
     from service.storage.years import document_year
 
@@ -52,9 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("inspections") as batch:
-        batch.drop_column("demo")
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_index("ix_documents_year")
-        batch.drop_column("updated_at")
-        batch.drop_column("year")
+    op.drop_column("inspections", "demo")
+    op.drop_index("ix_documents_year", "documents")
+    op.drop_column("documents", "updated_at")
+    op.drop_column("documents", "year")
