@@ -111,7 +111,7 @@ def wordings(checklist: Checklist, item_ids: Sequence[str], sources: Sequence[So
     for case_id, text in case_texts:
         if cases < CASE_ALTERNATIVES and (template := words.case_template(text)):
             before = len(out)
-            offer("case", clip(words.fill(template, facts), 500), case_id)
+            offer("case", words.supported_clauses(clip(words.fill(template, facts), 500), evidence), case_id)
             cases += len(out) > before
     return first, out
 

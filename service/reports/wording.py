@@ -76,8 +76,9 @@ def persons_of(finding: FindingRecord, document: DocumentDetail | None) -> list[
     skip = _roles(document) | ({finding.speaker} if finding.speaker and document and document.kind == "interview"
                                 else set())
     names = [n for n in dict.fromkeys(names) if n not in skip]
-    if not names and document is not None and document.kind == "petition":
-        names = [p["name"] for p in document.fields.get("reported") or [] if p.get("name")]
+    if document is not None and document.kind == "petition":  # the reported person, named or implied
+        reported = [p["name"] for p in document.fields.get("reported") or [] if p.get("name")]
+        names = list(dict.fromkeys([r for r in reported if r in finding.text or not names] + names))
     return names
 
 
@@ -195,8 +196,8 @@ def case_template(text: str) -> str:
     text = "".join(clauses).rstrip("，；") or ""
     if not text:
         return ""
-    spans = [(e.start, e.end, {"money": "{金额}", "date": "{时间}", "person": "{人员职务}", "org": "{单位}"}[e.label])
-             for e in entities.extract(text)]
+    slots = {"money": "{金额}", "date": "{时间}", "person": "{人员职务}", "org": "{单位}", "position": "{人员职务}"}
+    spans = [(e.start, e.end, slots[e.label]) for e in entities.extract(text) if e.label in slots]
     spans += [(p.start, p.end, "{人员职务}") for p in entities.positions(text)]
     spans += [(m.start(), m.end(), "{时间}") for m in _YEAR.finditer(text)]
     spans += [(m.start(), m.end(), "{单位}") for m in re.finditer(r"某[\u4e00-\u9fff]{0,8}?(?:县|区|市|镇|乡|村|局|委|办|所|站|公司)", text)]
@@ -211,6 +212,21 @@ def case_template(text: str) -> str:
         template = re.sub(f"(?:{re.escape(slot)})+", slot, template)
     template = template.replace("{单位}{人员职务}", "{人员职务}").replace("{人员职务}同志", "{人员职务}")
     return template.rstrip("，；、") + ("" if template.endswith("。") else "。")
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"[^\u4e00-\u9fff\d]", "", _UNFINISHED.sub("", text))
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def supported_clauses(wording: str, evidence: str, share: float = 0.5) -> str:
+    """Only the clauses of ``wording`` (a prior case's) most of whose words the evidence states:
+    a prior case lends its phrasing, never its acts (以“招商费”名义支出…)."""
+    known = _bigrams(evidence)
+    kept = [c for c in re.split(r"(?<=[，。；])", wording)
+            if (grams := _bigrams(c)) and len(grams & known) / len(grams) >= share]
+    text = "".join(kept).rstrip("，；")
+    return text + ("" if not text or text.endswith("。") else "。")
 
 
 def unsupported(wording: str, evidence: str) -> list[str]:

@@ -147,7 +147,9 @@ def test_generic_sentences_of_unrelated_reports_are_never_one_act(xuncha_home, m
 
 
 needs_models = pytest.mark.skipif(
-    not (Path(get_settings().models_dir) / "static-e5" / "model.safetensors").exists(), reason="needs the search model (scripts/setup.sh)")
+    get_settings().search_embedding_backend == "static"
+    and not (Path(get_settings().models_dir) / "static-e5" / "model.safetensors").exists(),
+    reason="needs the search model (scripts/setup.sh)")
 
 
 @needs_models

@@ -16,6 +16,8 @@ from nlp.checklist import load_checklist
 from service import context
 from service.cli import app
 from service.reports import ReportStore, rebuild
+from service.reports.draft import prior_cases
+from service.reports.wording import unsupported
 from service.reports.docx_export import render_docx
 from service.reports.outline import EMPTY_NOTE, chinese_number, report_document, unfinished, unfinished_warning
 from service.reports.xlsx_export import LEDGER_SHEET, PROBLEM_SHEET, render_xlsx
@@ -300,16 +302,21 @@ def test_chinese_numbers():
 
 
 def test_case_alternatives_come_from_prior_cases_not_from_this_inspection(world):
-    repository = world["repository"]
+    repository, inspection = world["repository"], world["inspection"]
     bonus = world["petition"][0]
     repository.add_feedback(bonus, BONUS_TEXT, "confirm", [BONUS], "审核员")  # becomes a (team) case itself
     search = context.search_service()
-    report = rebuild(repository, CHECKLIST, world["inspection"], None, search).report
+    own = {f"finding-{i}" for i in world["petition"] + world["interview"]}
+    hits = search.search(BONUS_TEXT, 8, None, {inspection.team}, collection="cases")
+    assert own & {h.meta["external_id"] for h in hits}  # the confirmed finding is searchable as a case…
+    prior = prior_cases(search, BONUS_TEXT, 8, inspection)
+    assert prior and not own & {h.meta["external_id"] for h in prior}  # …but never a prior case of its round
+    report = rebuild(repository, CHECKLIST, inspection, None, search).report
     for problem in report.problems:
+        evidence = "\n".join(e.quote for e in problem.evidence)
         cases = [a for a in problem.alternatives if a.source == "case"]
-        assert 1 <= len(cases) <= 2, problem.item_id
-        assert all(a.case_id and a.case_id.startswith("case-") for a in cases)
-        assert all(a.text != e.quote for a in cases for e in problem.evidence)
+        assert len(cases) <= 2 and all(a.case_id and a.case_id.startswith("case-") for a in cases)
+        assert all(a.text != e.quote and not unsupported(a.text, evidence) for a in cases for e in problem.evidence)
 
 
 def test_report_command_builds_and_exports(world, tmp_path):
