@@ -13,7 +13,7 @@ app = typer.Typer(help="浏览负面清单", no_args_is_help=True)
 
 @app.command("list")
 def list_items(group: str = typer.Option(None, "--group", "-g", help="只列出该分组，如 C2"),
-               as_json: bool = typer.Option(False, "--json")) -> None:
+               as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """列出负面清单条目。"""
     checklist = load_checklist()
     items = [i for i in checklist.items if group is None or i.group == group.upper()]
@@ -29,7 +29,7 @@ def list_items(group: str = typer.Option(None, "--group", "-g", help="只列出�
 
 
 @app.command()
-def show(item_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+def show(item_id: str = typer.Argument(..., help="条目编号，如 C2-01"), as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """显示一个条目的全部内容。"""
     checklist = load_checklist()
     try:
@@ -58,9 +58,9 @@ def show(item_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command()
-def search(text: str, limit: int = typer.Option(10, "--limit", "-n", help="最多显示的条目数"),
+def search(text: str = typer.Argument(..., help="要查找的文字，如 公务接待"), limit: int = typer.Option(10, "--limit", "-n", help="最多显示的条目数"),
            group: str = typer.Option(None, "--group", "-g", help="只看该分组的匹配，如 C2"),
-           as_json: bool = typer.Option(False, "--json")) -> None:
+           as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """按文字查找条目：标题、关键词、近义说法、表现形式依次加权，只列出真正相关的条目。"""
     checklist = load_checklist()
     if group and group.strip().upper() not in checklist.groups:
