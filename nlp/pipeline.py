@@ -32,13 +32,13 @@ def analyse(parsed: ParsedDocument, kind: DocumentKind | None = None) -> Documen
         prediction = KindPrediction(kind, 1.0, prediction.scores, ["用户指定"])
     fields = structure.extract_fields(text, prediction.kind)
     year = structure.default_year(text, fields)
-    findings = segment.segment(text, prediction.kind, fields.interviewee, year)
+    findings = segment.segment(text, prediction.kind, fields.interviewee, year, fields)
     return DocumentAnalysis(
         parsed=parsed,
         normalized=normalized,
         kind=prediction,
         fields=fields.as_dict(prediction.kind),
-        entities=entities.extract(text, year),
+        entities=entities.extract(text, year, entities.RoleContext.from_fields(fields)),
         findings=findings,
     )
 

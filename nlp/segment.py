@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from nlp import entities
-from nlp.structure import _LABEL_RE, ENUMERATOR, clean_name, is_form_row
+from nlp.structure import _LABEL_RE, ENUMERATOR, DocumentFields, clean_name, extract_fields, is_form_row
 from nlp.types import DocumentKind, Entity
 
 MIN_CHARS = 6
@@ -22,6 +22,8 @@ _ANSWER_SPEAKERS = {"答", "回答"}
 _INLINE_ENUM = re.compile(r"(?:(?<=[。；;，,：:])|^)\s*(?=[一二三四五六七八九十]+是|其[一二三四五六七八九十][，,])")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=；)(?=.{%d,})" % MIN_CHARS)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_SIGNATURE = re.compile(r"^[\u4e00-\u9fff（）()]{0,10}(?:签字|签名|签章)(?:确认)?\s*[：:]|[（(]签[字名章]?[）)]"
+                        r"|^(?:谈话人|记录人|主持人|记录员|审核人|经办人|填表人)\s*[：:]\s*[\u4e00-\u9fff×某、，\s]{0,20}$")
 
 
 @dataclass
@@ -35,15 +37,22 @@ class CandidateFinding:
     entities: list[Entity] = field(default_factory=list)
 
 
-def _speaker_of(label: str, kind: DocumentKind, interviewee: str | None) -> tuple[str | None, str]:
+def _speaker_of(label: str, kind: DocumentKind, interviewee: str | None,
+                interviewers: frozenset[str] = frozenset()) -> tuple[str | None, str]:
     base = re.sub(r"[（(].*", "", label)
+    if base[-1:] in ("问", "答") and len(base) > 2 and clean_name(base[:-1]):
+        name = clean_name(base[:-1])  # 陈静问： / 王某答：
+        return (name, "question") if base[-1] == "问" else (interviewee or name, "answer")
     if base in _QUESTION_SPEAKERS:
         return base, "question"
     if base in _ANSWER_SPEAKERS:
         return interviewee, "answer"
     name = clean_name(base)
     if name:
-        return name, "answer" if kind is DocumentKind.INTERVIEW else "statement"
+        if kind is DocumentKind.INTERVIEW:
+            # the interviewer asks; anyone else speaking in an interview record is answering
+            return name, "question" if name in interviewers and name != interviewee else "answer"
+        return name, "statement"
     if re.fullmatch(r"[\u4e00-\u9fff]{1,2}(?:书记|局长|镇长|主任|县长|院长|校长|经理|董事长|组长|部长|乡长|村长)", base):
         return base, "statement"
     return None, "statement"
@@ -71,8 +80,21 @@ def _pieces(line: str) -> list[tuple[int, int]]:
     return out
 
 
+def is_signature_line(line: str) -> bool:
+    """A signature or record-role line (谈话人签字：…, 记录人：…, 被谈话人（签名）): no finding."""
+    stripped = line.strip()
+    return len(stripped) <= 60 and bool(_SIGNATURE.search(stripped)) and not re.search(r"[。！？]", stripped[:-1])
+
+
 def segment(text: str, kind: DocumentKind, interviewee: str | None = None,
-            default_year: int | None = None) -> list[CandidateFinding]:
+            default_year: int | None = None, fields: DocumentFields | dict | None = None) -> list[CandidateFinding]:
+    """Candidate findings of ``text``. ``fields`` (the document's structured fields, extracted here
+    when not given) tell the roles of the people named: 谈话人/记录人/主持人 are roles of the record."""
+    if fields is None:
+        fields = extract_fields(text, kind)
+    context = entities.RoleContext.from_fields(fields)
+    if interviewee and interviewee not in context.subjects and interviewee not in context.record:
+        context = entities.RoleContext(context.record, context.header, context.subjects | {interviewee})
     findings: list[CandidateFinding] = []
     offset = 0
     allegation = 0
@@ -86,12 +108,14 @@ def segment(text: str, kind: DocumentKind, interviewee: str | None = None,
         header_line = _LABEL_RE.match(stripped) and len(stripped) <= 60
         if is_form_row(line) or header_line or (stripped[-1] in "：:" and len(stripped) <= 16):
             continue
+        if is_signature_line(stripped):
+            continue
         if re.search(r"会议决定|决定事项|议定事项", stripped[:12]):
             in_decisions = True
         speaker, role, body_start = None, "statement", 0
         match = _SPEAKER.match(line)
         if match:
-            speaker, role = _speaker_of(match.group("speaker"), kind, interviewee)
+            speaker, role = _speaker_of(match.group("speaker"), kind, interviewee, context.record)
             if speaker or role != "statement":
                 body_start = match.end()
         if "\t" in line:
@@ -118,7 +142,7 @@ def segment(text: str, kind: DocumentKind, interviewee: str | None = None,
             )
             found.entities = [
                 Entity(e.label, e.text, e.start + found.start, e.end + found.start, e.value, e.extra)
-                for e in entities.extract(core, default_year)
+                for e in entities.extract(core, default_year, context)
             ]
             findings.append(found)
     return findings

@@ -154,12 +154,28 @@ def clean_name(token: str) -> str | None:
 
 
 def names_in(value: str) -> list[str]:
+    """Names listed in a header value. Names written together (邵文军苏敏, when a space was lost) are
+    split at the surname boundary; a name glued to its unit and title (冯斌青石镇党委委员) is kept."""
     out: list[str] = []
     for token in _NAME_SPLIT.split(_PAREN.sub("", value)):
         name = clean_name(token)
-        if name and name not in out:
-            out.append(name)
+        names = [name] if name else _glued_names(token.strip(" \t：:。"))
+        for name in names:
+            if name and name not in out:
+                out.append(name)
     return out
+
+
+def _glued_names(token: str) -> list[str]:
+    if not token or len(token) < 4:
+        return []
+    spans = entities.split_names(token)
+    if len(spans) > 1:
+        return [n for n in (clean_name(token[a:b]) for a, b in spans) if n]
+    leading = [p for p in entities.persons(token) if p.start == 0]
+    if leading and entities.organisations(token[leading[0].end:]) or leading and entities.positions(token[leading[0].end:]):
+        return [leading[0].text]
+    return []
 
 
 def first_name(value: str) -> str | None:
@@ -392,6 +408,8 @@ def interview_fields(text: str) -> DocumentFields:
         fields.interviewee = first_name(value)
         inside = re.search(r"[（(]([^）)]+)[）)]", value)
         rest = inside.group(1) if inside else value.split("，", 1)[1] if "，" in value else ""
+        if not rest and fields.interviewee and value.startswith(fields.interviewee):
+            rest = value[len(fields.interviewee):].strip(" \t，,")  # 冯斌青石镇党委委员 (space lost)
         if rest and entities.positions(rest):
             fields.interviewee_position = rest.strip()
     if fields.interviewee is None:
