@@ -186,7 +186,7 @@ def _export(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int,
     document = report_document(_current(svc, inspection, user, audit), inspection, svc.checklist)
     found = unfinished(document)
     if found and not force:
-        audit("report.export", "unfinished", object_type="inspection", object_id=inspection_id,
+        audit("report.export", "invalid", object_type="inspection", object_id=inspection_id,
               inspection_id=inspection_id)
         return error_response(409, "unfinished_wording", unfinished_warning(found) + "。确认仍要导出请加参数 force=1。",
                               problems=[{"id": u.problem_id, "label": u.label, "item_id": u.item_id,

@@ -91,15 +91,18 @@ def test_first_read_builds_the_draft_in_the_documented_shape(api, world):
     assert (item["item_title"], item["discipline"]) == ("自设名目发放津补贴和奖金", "廉洁纪律")
     problem = item["problems"][0]
     assert set(problem) == PROBLEM_KEYS and all(set(e) == EVIDENCE_KEYS for e in problem["evidence"])
-    assert problem["wording"] == problem["generated_wording"] == \
-        "青石镇{时间}自行设立名目向干部职工发放津补贴、奖金共计46.8万元，无政策依据。"
+    # Built from the strongest finding itself; no raw slot, no unit the evidence does not name.
+    assert problem["wording"] == problem["generated_wording"] == f"信访反映：{BONUS_TEXT}。"
+    assert problem["unfinished"] == []
     assert [e["finding_id"] for e in problem["evidence"]] == [world["findings"]["bonus"], world["findings"]["bonus_2"]]
     assert problem["evidence"][0] == {"finding_id": world["findings"]["bonus"], "document_id": problem["evidence"][0][
-        "document_id"], "filename": "举报信.docx", "kind": "petition", "page": 1, "quote": BONUS_TEXT, "review": None}
+        "document_id"], "filename": "举报信.docx", "kind": "petition", "page": 1, "quote": BONUS_TEXT, "review": None,
+        "items": [BONUS]}
     sources = [a["source"] for a in problem["alternatives"]]
-    assert sources[0] == "checklist" and problem["alternatives"][0]["case_id"] is None
-    assert 1 <= sources.count("case") <= 2
+    assert sources[0] == "finding" and problem["alternatives"][0]["text"] == f"谈话中反映：{BONUS_TEXT_2}。"
+    assert "checklist" in sources and sources.count("case") <= 2
     assert all(a["case_id"] for a in problem["alternatives"] if a["source"] == "case")
+    assert not any("{" in a["text"] or "青石镇" in a["text"] for a in problem["alternatives"])
     assert problem["included"] is True and problem["edited"] is False and problem["edited_at"] is None
 
 
