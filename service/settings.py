@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     """Mark the session cookie ``Secure`` (set when served over HTTPS)."""
     admin_password: str | None = None
     """Password for the ``admin`` user created by ``xuncha serve --demo``."""
+    max_json_kb: int = 4096
+    """Largest request body accepted by non-upload endpoints (checked before parsing and before
+    authentication): the tag endpoint's largest valid batch (256 texts of 5,000 characters) in UTF-8."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed;
+    empty: the client address is always the socket peer."""
+
+    @property
+    def max_json_bytes(self) -> int:
+        return self.max_json_kb * 1024
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """One upload request: every file at the cap plus room for multipart headers."""
+        return self.max_upload_files * (self.max_file_bytes + 64 * 1024)
 
     @property
     def db_url(self) -> str:

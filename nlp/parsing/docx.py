@@ -13,6 +13,7 @@ from lxml import etree
 from nlp.types import Block, ParsedDocument, ParseError
 
 from ._layout import clean_cell, table_text
+from .sniffing import check_zip_limits
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _NS = {"w": _W, "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
@@ -26,6 +27,7 @@ _HEADING_PREFIXES = ("heading", "标题", "title")
 
 
 def parse_docx(data: bytes, filename: str, media_type: str = "docx") -> ParsedDocument:
+    check_zip_limits(data)  # before anything is inflated: zip bombs raise ParseError("too_large")
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:

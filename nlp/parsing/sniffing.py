@@ -93,3 +93,40 @@ def _sniff_zip(data: bytes) -> str:
     if "OFD.xml" in names:
         return "ofd"
     return "zip"
+
+
+# Decompression-bomb limits for zip containers (DOCX, XLSX), checked on the central directory
+# before any member is inflated. A DOCX of 300 KB can hold hundreds of MB of repeated XML.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_ENTRY_RATIO = 100
+RATIO_MIN_BYTES = 1024 * 1024  # small members compress well legitimately; only big ones are judged
+MAX_ENTRIES = 5000
+
+
+def check_zip_limits(data: bytes, max_unpacked: int = MAX_UNPACKED_BYTES) -> None:
+    """Raise ParseError("too_large") when the archive would inflate beyond the limits.
+
+    Sizes come from the central directory; a member that lies about its size is still bounded at
+    read time by zipfile, which stops at the declared size and checks the CRC. An unreadable
+    directory is left for the format parser to report as corrupt.
+    """
+    from nlp.types import ParseError
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return
+    if len(entries) > MAX_ENTRIES:
+        raise ParseError("too_large", f"文件内部包含的部件过多（{len(entries)} 个，上限 {MAX_ENTRIES} 个），"
+                                      "可能是恶意构造的文件，已拒绝读取。")
+    total = 0
+    for entry in entries:
+        total += entry.file_size
+        if entry.file_size > RATIO_MIN_BYTES and entry.file_size > MAX_ENTRY_RATIO * max(entry.compress_size, 1):
+            raise ParseError("too_large", f"文件内部内容的压缩比异常（超过 {MAX_ENTRY_RATIO}:1），"
+                                          "可能是“压缩炸弹”，已拒绝读取。",
+                             f"{entry.file_size}/{entry.compress_size}")
+    if total > max_unpacked:
+        raise ParseError("too_large", f"文件解压后过大（约 {total / 1048576:.0f} MB，上限 "
+                                      f"{max_unpacked / 1048576:.0f} MB），已拒绝读取。")

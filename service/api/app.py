@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api import errors
-from service.api.middleware import GuardMiddleware
+from service.api.middleware import BodyLimitMiddleware, ClientAddressMiddleware, GuardMiddleware
 from service.api.routers import auth, checklist, documents, findings, inspections, jobs, leads, reports, search, tag
 from service.api.services import build_services
+from service.security.files import private_files
+from service.security.proxies import TrustedProxies
 from service.settings import Settings, get_settings
 from service import web
 from service.web import apidocs
@@ -20,6 +22,7 @@ ROUTERS = [auth.router, inspections.router, documents.router, jobs.router, findi
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    private_files()  # data files (database, vector store, originals, staged uploads) are 0600
     services = build_services(settings)
 
     @asynccontextmanager
@@ -37,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "错误统一返回 `{\"detail\": 中文说明, \"code\": 错误代码}`。")
     app.state.services = services
     errors.install(app)
+    # Outermost last: Guard → client address → body limit (before routing, parsing and auth).
+    app.add_middleware(BodyLimitMiddleware, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(ClientAddressMiddleware, trusted=TrustedProxies(settings.trusted_proxies))
     app.add_middleware(GuardMiddleware)
     for router in ROUTERS:
         app.include_router(router)

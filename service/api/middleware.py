@@ -5,12 +5,14 @@ string or body, which may carry names or document text."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import INTERNAL_ERROR, error_response
+from service.security.proxies import TrustedProxies
 
 log = logging.getLogger("xuncha.api")
 access_log = logging.getLogger("xuncha.access")
@@ -55,3 +57,94 @@ class GuardMiddleware:
         finally:
             access_log.info("%s %s %d %.0fms", scope["method"], _route(scope), status,
                             (time.perf_counter() - began) * 1000)
+
+
+# The one endpoint whose body is files; everything else is JSON or a small form.
+_UPLOAD_PATH = re.compile(r"^/api/inspections/[^/]+/documents/?$")
+
+
+def _megabytes(limit: int) -> str:
+    return f"{limit / 1048576:.3g} MB"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body over its limit with 413 before any parsing or authentication: at once
+    when Content-Length says so, otherwise by counting the bytes as they stream in (the body is
+    never buffered here). Uploads get files × file cap; every other request ``json_limit``."""
+
+    def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
+        self.app, self.json_limit, self.upload_limit = app, json_limit, upload_limit
+
+    def _limit(self, scope: Scope) -> int:
+        if scope["method"] == "POST" and _UPLOAD_PATH.match(scope["path"]):
+            return self.upload_limit
+        return self.json_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope)
+        refusal = error_response(413, "too_large", f"请求内容过大，超过上限 {_megabytes(limit)}",
+                                 headers={"Connection": "close"})
+        declared = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = int(value) if value.isdigit() else -1
+        if declared is not None and (declared > limit or declared < 0):
+            if declared < 0:
+                refusal = error_response(400, "bad_request", "请求头 Content-Length 不正确",
+                                         headers={"Connection": "close"})
+            await refusal(scope, receive, send)
+            return
+
+        received, exceeded, started = 0, False, False
+
+        async def counted_receive() -> Message:
+            nonlocal received, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _BodyTooLarge
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                return  # whatever the app makes of the cut-off body, the answer is 413
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await refusal(scope, receive, send)
+
+
+class ClientAddressMiddleware:
+    """Sets the ASGI client to the real client: the socket peer, or — only when the peer is a
+    configured trusted proxy — the nearest untrusted X-Forwarded-For hop."""
+
+    def __init__(self, app: ASGIApp, trusted: TrustedProxies) -> None:
+        self.app, self.trusted = app, trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.trusted:
+            peer = scope.get("client")
+            forwarded = [v.decode("latin-1") for n, v in scope["headers"] if n == b"x-forwarded-for"]
+            host = self.trusted.client(peer[0] if peer else None, forwarded)
+            if peer is None or host != peer[0]:
+                scope = {**scope, "client": (host, 0)}
+        await self.app(scope, receive, send)

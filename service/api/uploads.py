@@ -16,6 +16,7 @@ from python_multipart.multipart import parse_options_header
 
 from nlp.parsing import SUPPORTED_SUFFIXES, sniff
 from nlp.parsing.sniffing import IMAGE_KINDS, KIND_LABELS
+from service.security.files import BIDI_CONTROLS
 
 _TEXT = {None}
 _EXPECTED: dict[str, set] = {".pdf": {"pdf"}, ".docx": {"docx", "doc"}, ".doc": {"doc", "docx", "rtf"},
@@ -45,7 +46,7 @@ def _megabytes(limit: int) -> str:
 
 def _clean_name(raw: bytes) -> str:
     name = raw.decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch >= " " and ch != "\x7f").strip()
+    name = "".join(ch for ch in name if ch >= " " and ch != "\x7f" and ch not in BIDI_CONTROLS).strip()
     return name[-200:] or "未命名文件"
 
 

@@ -89,7 +89,9 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
     typer.echo(f"接口文档：　{address}/docs（请求头加 Authorization: Bearer <API 令牌>，或先在网页登录）")
     typer.echo("忘记密码：xuncha users password admin；新建组员：xuncha users add 姓名 --team 巡察组 --role member")
     typer.echo("按 Ctrl+C 停止服务。")
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_config=None)
+    from service.security.proxies import UVICORN_OPTIONS
+
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_config=None, **UVICORN_OPTIONS)
 
 
 def register(cli: typer.Typer) -> None:

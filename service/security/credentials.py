@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import threading
+import time
+from contextlib import asynccontextmanager
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,6 +15,27 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("xuncha-dummy-password")
 TOKEN_PREFIX = "xct_"
+# Each argon2 hash takes 64 MiB and a core for ~50 ms: a flood of logins must queue, not run at once.
+HASH_SLOTS = threading.BoundedSemaphore(2)
+HASH_WAIT_SECONDS = 3.0
+
+
+class HashingBusy(Exception):
+    """Every password-hashing slot stayed taken for HASH_WAIT_SECONDS."""
+
+
+@asynccontextmanager
+async def hashing_slot(wait: float | None = None):
+    """Hold one of the HASH_SLOTS (waiting on the event loop, not in a worker thread)."""
+    deadline = time.monotonic() + (HASH_WAIT_SECONDS if wait is None else wait)
+    while not HASH_SLOTS.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            raise HashingBusy
+        await asyncio.sleep(0.02)
+    try:
+        yield
+    finally:
+        HASH_SLOTS.release()
 
 
 def hash_password(password: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, fields as dataclass_fields
 from pathlib import Path
 
@@ -36,8 +37,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite:///") and url not in ("sqlite:///", "sqlite:///:memory:"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # owner-only; SQLite gives -wal/-shm the same mode
+        os.chmod(path, 0o600)
     # hide_parameters: error messages must never carry document text into logs.
     engine = create_engine(url, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {},
                            hide_parameters=True)

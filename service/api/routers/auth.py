@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from service.api.deps import SESSION_COOKIE, Auditor, client_address, current_user, services
-from service.api.errors import ApiError
+from service.api.deps import SESSION_COOKIE, Auditor, _same_origin, client_address, current_user, services
+from service.api.errors import ApiError, forbidden
 from service.api.schemas import ERRORS, ErrorOut, LoginIn, UserOut
 from service.api.services import Services
 from service.security import UserRecord
+from service.security.credentials import HashingBusy, hashing_slot
 
 router = APIRouter(prefix="/api", tags=["登录"])
 MAX_LOGIN_BODY = 16 * 1024
@@ -36,9 +37,22 @@ async def _credentials(request: Request) -> LoginIn:
     try:
         text = body.decode("utf-8")
         raw = json.loads(text) if content_type == "application/json" else dict(parse_qsl(text))
-        return LoginIn.model_validate(raw)
-    except (ValidationError, ValueError, TypeError):
+    except RecursionError:  # e.g. 1,000 nested "[": malformed, not a server error
+        raise ApiError(400, "bad_request", "请求内容格式不正确（嵌套层级过深）") from None
+    except (ValueError, TypeError):
         raise ApiError(422, "invalid_request", "请填写用户名和密码") from None
+    try:
+        return LoginIn.model_validate(raw)
+    except ValidationError:
+        raise ApiError(422, "invalid_request", "请填写用户名和密码") from None
+
+
+def _check_origin(request: Request, svc: Services, action: str) -> None:
+    """Login CSRF: a foreign page must not log a browser in (or out). Requests without Origin and
+    Referer (API clients, curl) pass; a browser's cross-site POST always carries one of them."""
+    if not _same_origin(request):
+        Auditor(svc, None, client_address(request))(action, "denied")
+        raise forbidden("请求来源与本站不一致，已拒绝")
 
 
 def _login(svc: Services, form: LoginIn, client: str) -> tuple[UserRecord, str]:
@@ -60,8 +74,13 @@ def _login(svc: Services, form: LoginIn, client: str) -> tuple[UserRecord, str]:
 @router.post("/auth/login", response_model=UserOut, openapi_extra={"requestBody": _LOGIN_BODY},
              responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut}}, summary="用户名密码登录（设置会话 Cookie）")
 async def login(request: Request, response: Response, svc: Services = Depends(services)) -> UserOut:
+    _check_origin(request, svc, "auth.login")
     form = await _credentials(request)
-    user, session_id = await run_in_threadpool(_login, svc, form, client_address(request) or "")
+    try:
+        async with hashing_slot():
+            user, session_id = await run_in_threadpool(_login, svc, form, client_address(request) or "")
+    except HashingBusy:
+        raise ApiError(429, "busy", "登录请求过多，请稍后再试", headers={"Retry-After": "5"}) from None
     response.set_cookie(SESSION_COOKIE, session_id, max_age=svc.settings.session_hours * 3600, httponly=True,
                         samesite="lax", secure=svc.settings.cookie_secure, path="/")
     return UserOut.of(user)
@@ -69,6 +88,7 @@ async def login(request: Request, response: Response, svc: Services = Depends(se
 
 @router.post("/auth/logout", status_code=204, summary="退出登录")
 def logout(request: Request, svc: Services = Depends(services)) -> Response:
+    _check_origin(request, svc, "auth.logout")
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         user = svc.security.user_for_session(session_id)
