@@ -4,6 +4,7 @@ import {
   FIELD_LABELS, FOCUS_SHORT, REVIEW_LABELS, canWrite, dateTime, fileSize, focusLabel, kindLabel, money, pageLabel,
   percent, setTitle,
 } from "../format.js";
+import { countsBar, evidenceBlock, reviewCounts } from "../evidence.js";
 import { itemPicker } from "../picker.js";
 
 const main = document.getElementById("main");
@@ -13,6 +14,8 @@ const pageError = document.getElementById("page-error");
 const textBox = document.getElementById("doc-text");
 const findingsBox = document.getElementById("findings");
 const showAll = document.getElementById("show-all");
+const countsBox = document.getElementById("review-counts");
+let currentFindings = [];
 
 const isFinding = (finding) => Boolean(finding.tags && finding.tags.is_finding);
 
@@ -54,7 +57,7 @@ function renderHeader(doc) {
   crumb.setAttribute("href", `/inspections/${Number(doc.inspection_id)}`);
   const meta = [
     `${kindLabel(doc.kind)}${doc.kind_overridden ? "（人工指定）" : `（识别置信度 ${percent(doc.kind_score)}）`}`,
-    `${doc.pages} 页`, fileSize(doc.size), `导入于 ${dateTime(doc.created_at)}`,
+    doc.year ? `${doc.year} 年` : null, `${doc.pages} 页`, fileSize(doc.size), `导入于 ${dateTime(doc.created_at)}`,
     doc.encoding ? `编码 ${doc.encoding}` : null,
     doc.ocr_pages && doc.ocr_pages.length ? `第 ${doc.ocr_pages.join("、")} 页经 OCR 识别` : null,
   ].filter(Boolean);
@@ -98,25 +101,6 @@ function tagChips(tags) {
   }, h("span", { class: "chip-id" }, item.id), item.title, h("span", { class: "chip-score" }, percent(item.score)))));
 }
 
-function evidenceBlock(finding) {
-  const evidence = (finding.tags && finding.tags.evidence) || [];
-  if (!evidence.length) return null;
-  const words = evidence.filter((e) => Number.isInteger(e.start) && Number.isInteger(e.end));
-  const similar = evidence.filter((e) => e.kind === "similar");
-  const item = evidence[0].item;
-  return h("details", { class: "evidence" },
-    h("summary", null, "判定依据"),
-    h("p", { class: "small muted" }, `对照条目 ${item} 的依据：`),
-    words.length ? h("p", { class: "evidence-text" },
-      highlight(finding.text, words, (span, part) => h("mark", { class: "evidence-word",
-        title: span.kind === "keyword" ? "清单关键词" : "相关词语" }, part))) : null,
-    words.length ? h("div", { class: "chips" }, words.map((e) => h("span", {
-      class: ["chip", "chip-small", e.kind === "keyword" && "chip-keyword"],
-    }, e.text, h("span", { class: "chip-score" }, e.kind === "keyword" ? "关键词" : `权重 ${e.weight}`)))) : null,
-    similar.map((e) => h("p", { class: "small" }, h("span", { class: "muted" }, `相似表述（${percent(e.weight)}）：`),
-      e.text)));
-}
-
 function reviewResult(box, result, reviewer) {
   const label = REVIEW_LABELS[result.action] || result.action;
   const items = result.items && result.items.length ? `：${result.items.join("、")}` : "";
@@ -135,7 +119,10 @@ function reviewControls(finding, card) {
     const reviewed = await api(`/api/findings/${finding.id}/review`, { method: "POST", json: { action, items } });
     card.dataset.review = reviewed.action;
     fill(picker);
-    reviewResult(result, reviewed, document.body.querySelector(".who-name")?.textContent);
+    const reviewer = document.body.querySelector(".who-name")?.textContent;
+    reviewResult(result, reviewed, reviewer);
+    finding.review = { action: reviewed.action, items: reviewed.items, reviewer };
+    renderCounts();
   };
   const button = (label, action, cls) => h("button", {
     type: "button", class: ["button-small", cls], dataset: { action },
@@ -201,7 +188,13 @@ function applyFilter() {
   }
 }
 
+function renderCounts() {
+  fill(countsBox, countsBar(reviewCounts(currentFindings)));
+}
+
 function renderFindings(findings) {
+  currentFindings = findings;
+  renderCounts();
   const flagged = findings.filter(isFinding).length;
   document.getElementById("finding-count").textContent = `疑似问题 ${flagged} 条 / 候选 ${findings.length} 条`;
   if (!findings.length) {
@@ -212,6 +205,30 @@ function renderFindings(findings) {
   if (!flagged) showAll.checked = true;
   applyFilter();
   showAll.addEventListener("change", applyFilter);
+}
+
+function setupKindControl(doc) {
+  const select = document.getElementById("kind-select");
+  const save = document.getElementById("kind-save");
+  const status = document.getElementById("kind-status");
+  if (!select || !save) return;
+  select.value = doc.kind;
+  save.addEventListener("click", async () => {
+    save.disabled = true;
+    status.textContent = "正在重新抽取结构信息…";
+    try {
+      const updated = await api(`/api/documents/${documentId}`, { method: "PATCH", json: { kind: select.value } });
+      renderHeader(updated);
+      document.getElementById("fields-card").hidden = false;
+      fill(document.getElementById("fields"));
+      renderFields(updated.fields);
+      status.textContent = `已更正为${kindLabel(updated.kind)}，结构信息已重新抽取`;
+    } catch (error) {
+      status.textContent = messageOf(error);
+    } finally {
+      save.disabled = false;
+    }
+  });
 }
 
 async function init() {
@@ -230,6 +247,7 @@ async function init() {
   renderFields(doc.fields);
   renderText(doc, findings);
   renderFindings(findings);
+  setupKindControl(doc);
   const match = /^#finding-(\d+)$/.exec(location.hash);
   if (match) focusFinding(Number(match[1]), "card");
 }

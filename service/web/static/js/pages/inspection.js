@@ -17,7 +17,8 @@ async function loadInspection() {
   const inspection = await api(`/api/inspections/${inspectionId}`);
   document.getElementById("inspection-title").textContent = inspection.name;
   document.getElementById("crumb").textContent = inspection.name;
-  const meta = [inspection.team, inspection.target_unit ? `被巡察单位：${inspection.target_unit}` : null,
+  const meta = [inspection.demo ? "示例材料（检索默认不包含）" : null, inspection.team,
+    inspection.target_unit ? `被巡察单位：${inspection.target_unit}` : null,
     `创建于 ${dateTime(inspection.created_at)}`].filter(Boolean);
   document.getElementById("inspection-meta").textContent = meta.join(" · ");
   setTitle(inspection.name);
@@ -59,13 +60,15 @@ async function loadDocuments() {
   const rows = list.map((doc) => h("tr", { dataset: { documentId: String(doc.id) } },
     h("td", null, h("a", { href: `/documents/${doc.id}`, class: "strong" }, doc.filename)),
     h("td", null, kindLabel(doc.kind)),
+    h("td", { class: "num", dataset: { year: String(doc.year || "") } }, doc.year ? String(doc.year) : "—"),
     h("td", { class: "num" }, String(doc.pages)),
     h("td", { class: "num" }, String(doc.finding_count)),
     h("td", { class: "nowrap" }, dateTime(doc.created_at)),
     write ? deleteControl(doc)
       : h("td", null, h("a", { href: `/documents/${doc.id}/leads`, class: "button-small button" }, "线索"))));
   fill(documents, h("table", { class: "table" },
-    h("thead", null, h("tr", null, h("th", null, "文件名"), h("th", null, "类型"), h("th", { class: "num" }, "页数"),
+    h("thead", null, h("tr", null, h("th", null, "文件名"), h("th", null, "类型"),
+      h("th", { class: "num", title: "文档自身日期的年份（没有日期时为导入年份）" }, "年份"), h("th", { class: "num" }, "页数"),
       h("th", { class: "num" }, "候选问题"), h("th", null, "导入时间"), h("th", null, "操作"))),
     h("tbody", null, rows)));
 }
@@ -191,6 +194,33 @@ function setupUpload() {
   });
 }
 
+function setupDeleteRound(inspection) {
+  const box = document.getElementById("delete-box");
+  if (!box) return;
+  const start = () => {
+    const begin = h("button", { type: "button", class: "button-small button-danger-quiet", id: "delete-round" },
+      "删除巡察轮次");
+    begin.addEventListener("click", () => {
+      const confirm = h("button", { type: "button", class: "button-small button-danger", id: "delete-round-confirm" },
+        "确认删除");
+      const cancel = h("button", { type: "button", class: "button-small" }, "取消");
+      confirm.addEventListener("click", async () => {
+        confirm.disabled = cancel.disabled = true;
+        try {
+          await api(`/api/inspections/${inspectionId}`, { method: "DELETE" });
+          location.assign("/?deleted=" + encodeURIComponent(inspection.name));
+        } catch (error) {
+          fill(box, alertBox(messageOf(error)));
+        }
+      });
+      cancel.addEventListener("click", start);
+      fill(box, h("span", { class: "small" }, `确定删除“${inspection.name}”及其全部材料？`), " ", confirm, " ", cancel);
+    });
+    fill(box, begin);
+  };
+  start();
+}
+
 async function init() {
   fill(documents, loading());
   const [inspection, docs] = await Promise.allSettled([loadInspection(), loadDocuments()]);
@@ -207,6 +237,7 @@ async function init() {
     return;
   }
   setupUpload();
+  setupDeleteRound(inspection.value);
 }
 
 init().catch((error) => notFound(error));

@@ -1,5 +1,5 @@
 import { api } from "../api.js";
-import { empty, fill, h, loading, messageOf, showError } from "../dom.js";
+import { alertBox, empty, fill, h, loading, messageOf, showError } from "../dom.js";
 import { dateTime } from "../format.js";
 
 const list = document.getElementById("inspections");
@@ -13,15 +13,20 @@ async function load() {
       fill(list, empty("还没有巡察轮次。" + (form ? "请在右侧新建。" : "")));
       return;
     }
-    const rows = inspections.map((inspection) => h("tr", null,
-      h("td", null, h("a", { href: `/inspections/${inspection.id}`, class: "strong" }, inspection.name)),
+    const rows = inspections.map((inspection) => h("tr", { dataset: { inspectionId: String(inspection.id) } },
+      h("td", null, h("a", { href: `/inspections/${inspection.id}`, class: "strong" }, inspection.name),
+        inspection.demo ? h("span", { class: "badge badge-quiet", title: "示例材料，检索默认不包含" }, "示例") : null),
       h("td", null, inspection.team),
       h("td", null, inspection.target_unit || "—"),
+      h("td", { class: "num" }, String(inspection.document_count ?? "")),
+      h("td", { class: "num" }, String(inspection.finding_count ?? "")),
       h("td", { class: "nowrap" }, dateTime(inspection.created_at))));
     fill(list, h("table", { class: "table" },
       h("thead", null, h("tr", null, h("th", null, "名称"), h("th", null, "巡察组"), h("th", null, "被巡察单位"),
-        h("th", null, "创建时间"))),
+        h("th", { class: "num" }, "文档"), h("th", { class: "num" }, "候选问题"), h("th", null, "创建时间"))),
       h("tbody", null, rows)));
+    const deleted = new URLSearchParams(location.search).get("deleted");
+    if (deleted) list.prepend(alertBox(`已删除巡察轮次“${deleted}”`, "success"));
   } catch (error) {
     showError(list, error);
   }
