@@ -47,6 +47,8 @@ class CharNgramIndex:
         ids = [int(i) for i in ids]
         if len(ids) != len(texts):
             raise ValueError(f"编号数量（{len(ids)}）与文本数量（{len(texts)}）不一致")
+        if not ids:
+            return
         self.remove([i for i in ids if i in self._rows])
         tf = _tf(texts)
         for position, id_ in enumerate(ids):

@@ -22,7 +22,7 @@ import numpy as np
 
 from index.chars import CharNgramIndex
 from index.fusion import reciprocal_rank_fusion, weighted_fusion
-from index.keyword import KeywordIndex, matched_terms
+from index.keyword import KeywordIndex, matched_terms, query_tokens
 from index.vectors import VectorIndex, choose_kind, load_consistent
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
@@ -50,6 +50,10 @@ class Calibration:
     keyword_k: float = 10.0
     chars_scale: float = 0.3
     floor: float = float("-inf")
+    domain_floor: float | None = None
+    """The floor for a query most of whose words are inspection vocabulary (``domain_words``):
+    short keyword queries such as 形式主义 score lower than sentences, and their words are evidence
+    enough that the corpus is the right place to look."""
     medium: float = float("inf")
     high: float = float("inf")
 
@@ -58,6 +62,24 @@ class Calibration:
 
 
 DEFAULT_CALIBRATION = Calibration()
+
+
+def domain_vocabulary(phrases: Iterable[str]) -> frozenset[str]:
+    """Inspection vocabulary for :attr:`Calibration.domain_floor`: the phrases (checklist keywords,
+    dictionary words) and the words inside them, Chinese only (digits and Latin are not evidence)."""
+    words: set[str] = set()
+    for phrase in phrases:
+        for word in (phrase, *query_tokens(phrase)):
+            word = word.strip().lower()
+            if len(word) >= 2 and any("\u4e00" <= ch <= "\u9fff" for ch in word):
+                words.add(word)
+    return frozenset(words)
+
+
+def in_domain(query: str, vocabulary: frozenset[str]) -> bool:
+    """At least half of the query's words are inspection vocabulary."""
+    tokens = query_tokens(query)
+    return bool(tokens) and sum(t in vocabulary for t in tokens) * 2 >= len(tokens)
 
 
 @dataclass
@@ -104,13 +126,15 @@ class HybridIndex:
 
     def __init__(self, embed_passages: EmbedFn, embed_query: EmbedFn, dim: int, *, fusion: str = "rrf",
                  vector_weight: float = 0.5, kind: str | None = None, calibration: Calibration | None = None,
-                 items_fn: EmbedFn | None = None, item_ids: Sequence[str] = ()) -> None:
+                 items_fn: EmbedFn | None = None, item_ids: Sequence[str] = (),
+                 domain_words: frozenset[str] = frozenset()) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"未知的融合方式：{fusion}（可选：{'、'.join(FUSIONS)}）")
         self.embed_passages, self.embed_query, self.dim = embed_passages, embed_query, dim
         self.fusion, self.vector_weight, self.kind = fusion, vector_weight, kind
         self.calibration = calibration or DEFAULT_CALIBRATION
         self.items_fn, self.item_ids = items_fn, list(item_ids)
+        self.domain_words = domain_words
         self.entries: dict[int, Entry] = {}
         self.vectors = VectorIndex(dim, kind or "flat")
         self.keywords = KeywordIndex()
@@ -204,6 +228,9 @@ class HybridIndex:
                     keyword_hits: dict[int, float]) -> list[Hit]:
         """Candidates from every side, then every signal computed exactly for each candidate."""
         cal = self.calibration
+        floor = cal.floor
+        if cal.domain_floor is not None and self.domain_words and in_domain(query, self.domain_words):
+            floor = min(floor, cal.domain_floor)
         query_vector = self.embed_query([query])
         scores, ids = self.vectors.search(query_vector, depth, allowed)
         candidates = {int(i) for i in ids[0] if i >= 0} | set(keyword_hits)
@@ -236,8 +263,8 @@ class HybridIndex:
                      + cal.keyword * bm25 / (bm25 + cal.keyword_k)
                      + cal.chars * chars[identifier] / cal.chars_scale
                      + (cal.items * items if items is not None else 0.0))
-            if score < cal.floor:
-                continue
+            if score < floor and not (identifier in keyword_hits and self._has_every_word(query, identifier)):
+                continue  # under the floor, unless it holds every word typed (a short keyword query)
             entry = self.entries[identifier]
             hits.append(Hit(identifier, score, entry.text, entry.meta, vector.get(identifier), None,
                             keyword_hits.get(identifier), None, [], chars[identifier], items))
@@ -252,6 +279,11 @@ class HybridIndex:
                 hit.shared_items = [i for i in own if i in query_top]
             hit.reasons = self._reasons(hit)
         return hits
+
+    def _has_every_word(self, query: str, identifier: int) -> bool:
+        wanted = set(query_tokens(query))
+        found = {t.lower() for t, _, _ in matched_terms(query, self.entries[identifier].text)}
+        return bool(wanted) and wanted <= found
 
     def _reasons(self, hit: Hit) -> list[str]:
         cal, reasons = self.calibration, []

@@ -51,16 +51,14 @@ _search_services: dict[tuple, object] = {}
 
 def search_service(settings: Settings | None = None, refresh: bool = True):
     """The search service for these settings, synced with the database when first built."""
-    from index.embeddings import create_embedder
-    from nlp.checklist import load_checklist
-    from service.search import SearchService
+    from service.search import build_search_service
 
     settings = settings or get_settings()
-    key = (settings.db_url, str(settings.home), settings.search_embedding_backend, settings.search_embedding_model)
+    key = (settings.db_url, str(settings.home), settings.search_embedding_backend, settings.search_embedding_model,
+           str(settings.models_dir))
     service = _search_services.get(key)
     if service is None:
-        embedder = create_embedder(settings.search_embedding_backend, settings.search_embedding_model)
-        service = SearchService(repository(settings), embedder, load_checklist(), settings.home)
+        service = build_search_service(settings)
         _search_services[key] = service
     if refresh:
         service.refresh()

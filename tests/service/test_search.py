@@ -54,6 +54,22 @@ def test_shipped_cases_are_searchable_with_reasons(service):
     assert service.search("工程", 10, SearchFilters(year=1990), collection="cases") == []
 
 
+def test_cli_shows_levels_and_reasons_and_says_when_nothing_is_relevant(service):
+    result = runner.invoke(app, ["search", "村干部把低保名额给了亲戚", "--in", "cases", "-k", "3"])
+    assert result.exit_code == 0, result.output
+    assert "相关程度" in result.output and "原因" in result.output
+    assert any(f"{level}相关" in result.output for level in "高中低")
+    assert "语义分" not in result.output and "关键词分" not in result.output  # raw numbers only in --json
+    raw = runner.invoke(app, ["search", "村干部把低保名额给了亲戚", "--in", "cases", "-k", "3", "--json"])
+    hits = json.loads(raw.stdout)
+    assert len(hits) == 3 and all(h["level"] in ("高", "中", "低") and h["reasons"] for h in hits)
+    assert all(isinstance(h["score"], float) and h["vector_score"] is not None for h in hits)
+    for query in ("asdfgh qwerty", "今天天气怎么样", "篮球比赛规则"):
+        nothing = runner.invoke(app, ["search", query])
+        assert nothing.exit_code == 0 and nothing.output.strip() == "没有相关结果", (query, nothing.output)
+        assert json.loads(runner.invoke(app, ["search", query, "--json"]).stdout) == []
+
+
 def test_case_import_validates_every_line(service, tmp_path):
     store = SqlCaseRepository(service.repository)
     good = tmp_path / "good.jsonl"
@@ -73,8 +89,7 @@ def test_case_import_validates_every_line(service, tmp_path):
 
 
 def test_index_is_resynced_with_the_database(service, home):
-    path = home / "index" / "cases.faiss"
-    assert path.exists()
+    (path,) = (home / "index").glob("cases-*.faiss")
     path.write_bytes(b"garbage")
     service.refresh()
     assert len(service.indexes["cases"].vectors) == len(service.cases.list_cases())

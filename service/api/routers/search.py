@@ -30,9 +30,13 @@ class SearchHitOut(BaseModel):
     id: int
     collection: Literal["cases", "findings"]
     text: str
-    score: float = Field(description="融合后的得分")
-    vector_score: float | None
-    keyword_score: float | None
+    score: float = Field(description="融合后的得分（校准融合：各信号绝对分之和，低于相关性下限的不返回）")
+    level: Literal["高", "中", "低"] | None = Field(description="相关程度（供人阅读）")
+    reasons: list[str] = Field(description="命中原因：命中词、同属清单条目、语义相近")
+    vector_score: float | None = Field(description="语义向量余弦相似度")
+    keyword_score: float | None = Field(description="BM25 关键词得分")
+    chars_score: float | None = Field(None, description="字符 n-gram 余弦相似度")
+    items_score: float | None = Field(None, description="两段文字清单条目分布的余弦相似度")
     matched: list[MatchOut] = Field(description="命中的检索词及其位置（用于高亮）")
     items: list[str] = Field(description="负面清单条目")
     focus: list[int] = Field(description="三个聚焦")
@@ -51,14 +55,18 @@ class SearchHitOut(BaseModel):
 class SearchOut(BaseModel):
     query: str
     hits: list[SearchHitOut]
+    message: str | None = Field(None, description="没有结果时的说明（没有相关结果）")
 
 
 def hit_out(hit: Hit) -> SearchHitOut:
     meta = hit.meta
     return SearchHitOut(
         id=hit.id, collection=meta["collection"], text=hit.text, score=round(hit.score, 5),
+        level=hit.level, reasons=hit.reasons,
         vector_score=None if hit.vector_score is None else round(hit.vector_score, 4),
         keyword_score=None if hit.keyword_score is None else round(hit.keyword_score, 4),
+        chars_score=None if hit.chars_score is None else round(hit.chars_score, 4),
+        items_score=None if hit.items_score is None else round(hit.items_score, 4),
         matched=[MatchOut(term=t, start=s, end=e) for t, s, e in hit.matched],
         items=meta.get("items") or [], focus=meta.get("focus") or [], unit=meta.get("unit"), year=meta.get("year"),
         kind=meta.get("kind") or "case", inspection=meta.get("inspection"), document_id=meta.get("document_id"),
@@ -100,4 +108,4 @@ def search(q: str = Query(..., min_length=1, max_length=500, description="检索
     # Search terms are not audited: they may name a complainant or quote a petition.
     audit("search", object_type="inspection" if inspection_id else None, object_id=inspection_id,
           inspection_id=inspection_id)
-    return SearchOut(query=query, hits=[hit_out(h) for h in hits])
+    return SearchOut(query=query, hits=[hit_out(h) for h in hits], message=None if hits else "没有相关结果")

@@ -197,4 +197,37 @@ def test_searches_during_concurrent_uploads_stay_correct(api, world, make_docx):
             assert place in hits[0]["text"], place
     db = sqlite3.connect(api.home / "xuncha.db")
     stored = {row[0] for row in db.execute("select id from findings")}
-    assert set(VectorIndex.load(api.home / "index" / "findings.faiss").ids().tolist()) == stored
+    (path,) = (api.home / "index").glob("findings-*.faiss")
+    assert set(VectorIndex.load(path).ids().tolist()) == stored
+
+
+def test_hits_carry_a_level_and_reasons_and_nonsense_finds_nothing(api, world):
+    with api.client(world["tokens"]["a"]) as a:
+        top = _search(a, q="突击发放年终补助", collection="findings", k=5)["hits"][0]
+        assert top["level"] in ("高", "中", "低") and top["reasons"]
+        assert any(r.startswith("命中词：") and "补助" in r for r in top["reasons"]), top["reasons"]
+        assert top["chars_score"] > 0 and top["vector_score"] is not None  # raw numbers stay in the API fields
+        for query in ("asdfgh qwerty", "今天天气怎么样", "篮球比赛规则"):
+            body = _search(a, q=query, k=10)
+            assert body["hits"] == [] and body["message"] == "没有相关结果", (query, body["hits"][:1])
+        assert _search(a, q="公车私用", collection="cases")["message"] is None
+
+
+def test_a_rejected_finding_leaves_search_in_the_next_request(api, world, make_docx):
+    with api.client(world["tokens"]["a"]) as a:
+        inspection = a.post("/api/inspections", json={"name": "检索驳回轮次"}).json()["id"]
+        path = make_docx(["反映柳湾村会计孙某某把村集体鱼塘低价租给自己的小舅子。"], "驳回.docx")
+        document = _upload(api, a, inspection, path)
+        (finding,) = [f["id"] for f in a.get(f"/api/documents/{document}/findings").json() if "鱼塘" in f["text"]]
+        query = {"q": "村集体鱼塘低价租给小舅子", "collection": "findings", "inspection_id": inspection}
+        assert finding in [h["id"] for h in _search(a, **query)["hits"]]
+        corrected = a.post(f"/api/findings/{finding}/review", json={"action": "correct", "items": ["C6-06"]})
+        assert corrected.status_code == 201, corrected.text
+        assert finding in [h["id"] for h in _search(a, **query)["hits"]]
+        assert a.post(f"/api/findings/{finding}/review", json={"action": "reject"}).status_code == 201
+        assert finding not in [h["id"] for h in _search(a, **query)["hits"]]
+        assert finding not in [h["id"] for h in _search(a, **{**query, "mode": "keyword"})["hits"]]
+        # a later verdict that it is a problem after all brings it back, with the reviewer's item
+        assert a.post(f"/api/findings/{finding}/review", json={"action": "correct", "items": ["C6-06"]}).status_code == 201
+        back = [h for h in _search(a, **query)["hits"] if h["id"] == finding]
+        assert back and back[0]["items"] == ["C6-06"]

@@ -29,17 +29,21 @@ function hitCard(hit) {
     isFinding && hit.filename ? hit.filename : null, pageLabel(hit.page),
     !isFinding && hit.external_id ? `案例编号 ${hit.external_id}` : null,
   ].filter(Boolean);
-  const scores = [`综合 ${hit.score.toFixed(3)}`,
+  // People see 高/中/低 相关 and why; the raw scores stay in the API fields (and a tooltip).
+  const level = hit.level ? `${hit.level}相关` : null;
+  const rawScores = [`综合 ${hit.score.toFixed(3)}`,
     hit.vector_score !== null && hit.vector_score !== undefined ? `语义 ${hit.vector_score.toFixed(3)}` : null,
     hit.keyword_score !== null && hit.keyword_score !== undefined ? `关键词 ${hit.keyword_score.toFixed(3)}` : null,
   ].filter(Boolean).join(" · ");
+  const reasons = (hit.reasons && hit.reasons.length) ? hit.reasons.join("；")
+    : (hit.matched || []).length ? `命中词：${[...new Set(hit.matched.map((m) => m.term))].join("、")}` : "语义相近";
   const text = h("p", { class: "hit-text" }, highlight(hit.text, hit.matched));
   return h("li", { class: "card hit", dataset: { collection: hit.collection, hitId: String(hit.id) } },
     h("div", { class: "hit-head" },
       h("span", { class: ["badge", isFinding ? "badge-finding" : "badge-case"] }, COLLECTION_LABELS[hit.collection]
         || hit.collection),
       h("span", { class: "muted small" }, meta.join(" · ")),
-      h("span", { class: "hit-score small muted", title: "检索得分" }, scores)),
+      level ? h("span", { class: ["badge", "hit-level", `hit-level-${hit.level}`], title: rawScores }, level) : null),
     text,
     h("div", { class: "hit-foot" },
       h("div", { class: "chips" },
@@ -53,8 +57,7 @@ function hitCard(hit) {
       isFinding && hit.document_id
         ? h("a", { class: "button button-small", href: `/documents/${Number(hit.document_id)}#finding-${Number(hit.id)}` },
           "查看原文") : null,
-      h("span", { class: "muted small" }, (hit.matched || []).length
-        ? `命中：${[...new Set(hit.matched.map((m) => m.term))].join("、")}` : "语义相近")));
+      h("span", { class: "muted small hit-reasons" }, reasons)));
 }
 
 let sequence = 0;
@@ -65,7 +68,7 @@ async function run(params) {
     const found = await api("/api/search", { params });
     if (mine !== sequence) return;
     if (!found.hits.length) {
-      fill(results, h("div", { class: "card" }, empty(`没有找到与“${found.query}”相关的内容，可以换个说法或放宽筛选条件。`)));
+      fill(results, h("div", { class: "card" }, empty(`没有相关结果：没有与“${found.query}”足够相关的内容，可以换个说法或放宽筛选条件。`)));
       return;
     }
     fill(results, h("p", { class: "muted" }, `“${found.query}”的检索结果：${found.hits.length} 条`),
