@@ -47,24 +47,9 @@ _CJK = "\u4e00-\u9fff"
 # A given name never ends with these (function words, unit words), nor contains the first group.
 _NOT_NAME_CHAR = set("的了是和与及等对为把被从于说讲称将已也都就又还要会所给让们这那其该我你他她它吗呢吧啊着过以有佰仟元")
 _NOT_NAME_TAIL = _NOT_NAME_CHAR | set("在作做到时后前中里上下委局办处科股室部院厅所站队村镇乡县市省区组")
-# Words jieba tags as names in inspection prose (seen in real use) and other frequent non-names.
-NAME_STOPWORDS = {
-    "王某某的", "高度", "周边", "周期", "方面", "方案", "程序", "严格", "任务", "任何", "万元", "金额", "常委",
-    "关于", "时间", "江山", "向上", "文件", "明确", "于是", "安全", "华为", "石头", "黄金", "白条", "党委",
-    "党组", "包括", "成本", "全面", "邹平", "全体", "连续", "和谐", "尚未", "简单", "易于", "管理", "曾经",
-    "宁可", "单位", "项目", "车辆", "付款", "张贴", "纪检", "纪检监察", "纪委", "纪律", "高悬", "牛鼻子",
-    "管设备", "管钱", "管账", "管人", "管事", "高压", "高位", "严重", "严肃", "常态", "常规", "常年", "向党",
-    "党性", "党风", "党纪", "党费", "党建", "党员", "党务", "党政", "时任", "时期", "时候", "成效", "成员",
-    "应当", "应该", "万一", "单独", "单据", "方式", "方向", "文明", "明显", "明细", "白天", "华丽", "金钱",
-    "石化", "龙头", "马上", "田间", "江河", "路灯", "路面", "连带", "关键", "关系", "解决", "计划", "司法",
-    "时效", "包干", "包揽", "包庇", "钱款", "齐全", "全程", "全额", "全年", "全村", "全镇", "全县", "余额",
-    "余款", "施工", "温暖", "康复", "岳父", "曲折", "毛病", "伍佰", "付清", "付出", "甘愿", "祝贺", "项目组",
-    "尤其", "游戏", "凌晨", "宫殿", "费用", "冷链", "席位", "卫生", "柏油", "宗旨", "全员", "沙子", "商户",
-    "师傅", "和好", "巩固", "明年", "明天", "查明", "查处", "查阅", "谷物", "盛行", "戴帽", "黎明", "贺信",
-    "鲁莽", "章程", "孔洞", "邢台", "庞大", "蒙受", "简化", "简称", "车间", "车费", "麦收", "景区", "项款",
-    "高价", "高额", "高标准", "黄某某的", "宋体", "毛利", "秦岭", "金山", "向阳", "红旗", "张榜", "农忙", "党总支",
-    "党支部", "施工图", "周长", "周末", "周转", "周到", "周密", "常务", "常住", "成本", "程度",
-}
+# Words jieba tags as names in inspection prose (seen in real use) and other frequent non-names
+# (corpora/dict/not_names.txt).
+NAME_STOPWORDS = lexicon.not_names()
 _RELATIVES = (
     "妻子", "老婆", "爱人", "丈夫", "老公", "前妻", "妻弟", "妻兄", "妻妹", "妻姐", "小舅子", "大舅子", "舅子",
     "连襟", "姐夫", "妹夫", "嫂子", "弟媳", "弟弟", "哥哥", "姐姐", "妹妹", "兄弟", "表弟", "表哥", "表兄",
@@ -230,6 +215,9 @@ def _name_spans(text: str, known: set[str]) -> list[tuple[int, int, int]]:
     candidates: list[tuple[int, int, int]] = []
 
     def propose(start: int, end: int, strength: int) -> None:
+        mask = ANON_NAME.match(text, start)
+        if mask and mask.end() <= end:
+            end = mask.end()  # 妻子张某收的: the name ends with its mask
         for a, b in split_names(text[start:end], known):
             candidates.append((start + a, start + b, strength))
 
@@ -250,7 +238,8 @@ def _name_spans(text: str, known: set[str]) -> list[tuple[int, int, int]]:
     for match in re.finditer(rf"({name2}?)(?=(?:同志)?[（(]\s*(?:{position_re})|同志|(?:{position_re}))", text):
         start = match.start(1)
         title_only = match.end(1) - start == 2 and text[start + 1] in SURNAMES and text[start] in _FUNCTION_SURNAMES
-        if not _glued_left(text, start) and not title_only:  # 向周局长汇报: 周局长, not 向周
+        unit_title = text[match.end(1):match.end(1) + 1] in _ADMIN or text[match.end(1):match.end(1) + 2] in ("社区", "党支", "党委", "党总")
+        if not _glued_left(text, start) and not title_only and not unit_title:  # 向周局长: 周局长; 柳湾村支书: a place
             propose(start, match.end(1), 2)
     firm: set[tuple[int, int]] = set()  # relation word or speaker label: good even for 向, 于, 和
     for match in re.finditer(rf"(?:{_REL})(?:叫|名叫|是)?({name2})", text):
@@ -306,6 +295,8 @@ def _trim_name(text: str, start: int, end: int) -> int:
     """Shorten a greedy three-character name match when its last char starts the next word."""
     if end - start == 3:
         tokens = lexicon.words(text[start:min(len(text), end + 4)])
+        if text[start + 2] in _NOT_NAME_CHAR:
+            return start + 2  # 局长高明也在场
         if tokens and len(tokens[0]) == 2 and tokens[0][0] == text[start] and not is_common_word(tokens[0]):
             return start + 2
         if tokens and len(tokens[0]) == 1 and len(tokens) > 1 and len(tokens[1]) >= 2:
@@ -322,15 +313,21 @@ class RoleContext:
 
     ``record``: always roles of the record (谈话人, 记录人). ``header``: named in the header as 主持人 or
     出席/列席/缺席 (a role of the record unless a sentence makes them the actor). ``subjects``: 被反映人
-    and 谈话对象."""
+    and 谈话对象. ``vouched``: names found elsewhere in the document with a title or 同志 next to them,
+    so that the same name is recognised in a sentence where jieba alone would miss it."""
 
     record: frozenset[str] = frozenset()
     header: frozenset[str] = frozenset()
     subjects: frozenset[str] = frozenset()
+    vouched: frozenset[str] = frozenset()  # names the document vouches for elsewhere (局长周长河 …)
 
     @property
     def known(self) -> frozenset[str]:
-        return self.record | self.header | self.subjects
+        return self.record | self.header | self.subjects | self.vouched
+
+    def with_names(self, subjects: Iterable[str] = (), vouched: Iterable[str] = ()) -> "RoleContext":
+        return RoleContext(self.record, self.header, self.subjects | frozenset(subjects) - self.record,
+                           self.vouched | frozenset(vouched))
 
     @classmethod
     def from_fields(cls, fields) -> "RoleContext":
@@ -494,9 +491,11 @@ def _org_tokens(text: str) -> list[tuple[str, str, int]]:
     out = []
     titles = sorted(lexicon.positions(), key=len)  # the shortest title: 村党支部 + 书记
     for word, flag, start in lexicon.tagged_words(text):
-        if len(word) == 2 and word[0] in "和与及同跟任到在赴回去来驻出向对" and word[1] in _ADMIN:
+        if len(word) == 2 and word[1] in _ADMIN and (word[0] in "和与及同跟任到在赴回去来驻出向对" or (
+                _freq(word) < 50 and _dict_tag(word[0]) in ("v", "p", "c", "d", "r"))):  # 调镇财政所
             out += [(word[0], "c", start), (word[1], "zg", start + 1)]
-        elif word.endswith(("会议", "会")) and word[:-2 if word.endswith("会议") else -1].endswith(ORG_SUFFIXES):
+        elif (word.endswith("会议") and word[:-2].endswith(ORG_SUFFIXES)
+              or word.endswith(("党委会", "党组会", "支委会", "党总支会"))):  # 党组会议 → 党组 + 会议
             unit = word[:-2 if word.endswith("会议") else -1]
             out += [(unit, "nt", start), (word[len(unit):], "n", start + len(unit))]
         elif flag == lexicon.POSITION_TAG:

@@ -30,6 +30,12 @@ def positions() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def not_names() -> frozenset[str]:
+    """Words that are never person names although jieba may tag them ``nr`` (张贴, 高悬, 牛鼻子)."""
+    return frozenset(_lines(DICT_DIR / "not_names.txt"))
+
+
+@lru_cache(maxsize=1)
 def tokenizer() -> jieba.Tokenizer:
     """A jieba tokenizer with the inspection dictionary and position titles loaded."""
     tok = jieba.Tokenizer()

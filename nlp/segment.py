@@ -92,9 +92,8 @@ def segment(text: str, kind: DocumentKind, interviewee: str | None = None,
     when not given) tell the roles of the people named: 谈话人/记录人/主持人 are roles of the record."""
     if fields is None:
         fields = extract_fields(text, kind)
-    context = entities.RoleContext.from_fields(fields)
-    if interviewee and interviewee not in context.subjects and interviewee not in context.record:
-        context = entities.RoleContext(context.record, context.header, context.subjects | {interviewee})
+    context = entities.RoleContext.from_fields(fields).with_names(
+        subjects=[interviewee] if interviewee else [], vouched=entities.confident_names(text))
     findings: list[CandidateFinding] = []
     offset = 0
     allegation = 0

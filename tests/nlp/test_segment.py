@@ -1,3 +1,4 @@
+from nlp import entities
 from nlp.pipeline import analyse_text
 from nlp.types import DocumentKind
 
@@ -37,3 +38,45 @@ def test_long_paragraph_is_split_into_sentences():
     text = "巡察发现，该局2023年违规发放津补贴12万元。" * 3
     analysis = analyse_text(text)
     assert len(analysis.findings) == 3
+
+
+def test_interviewer_in_every_question_is_not_a_person_involved():
+    text = ("个别谈话记录\n谈话对象：赵德胜（柳湾村党支部书记）\n谈话人：陈静、李明\n记录人：王芳\n"
+            "陈静：请你说说村里鱼塘承包的情况，陈静这边需要你如实回答。\n"
+            "答：鱼塘是按两委会定的价格承包给堂弟赵二林的，一年八千元。\n"
+            "陈静问：赵二林交的承包款进了哪个账户？\n"
+            "答：钱是我妻子张某收的，还没有交到村集体账户。\n"
+            "李明：陈静同志刚才问的款项，你要在三天内说清楚。\n"
+            "谈话人签字：陈静 李明\n记录人：王芳\n谈话对象（签字）：赵德胜")
+    analysis = analyse_text(text)
+    assert analysis.kind.kind is DocumentKind.INTERVIEW
+    assert analysis.fields["interviewers"] == ["陈静", "李明"]
+    assert [(f.role, f.speaker) for f in analysis.findings] == [
+        ("question", "陈静"), ("answer", "赵德胜"), ("question", "陈静"), ("answer", "赵德胜"), ("question", "李明")]
+    involved: set[str] = set()
+    for finding in analysis.findings:
+        for person in entities.persons_involved(finding.text, analysis.fields, entities=finding.entities,
+                                                speaker=finding.speaker, kind="interview"):
+            involved.add(person.display)
+        roles = {e.text: e.extra["role"] for e in finding.entities if e.label == "person"}
+        assert roles.get("陈静", "record") == "record" and roles.get("李明", "record") == "record"
+    assert involved == {"赵二林（堂弟）", "赵二林", "张某（妻子）"}
+
+
+def test_signature_lines_are_not_findings():
+    text = ("个别谈话记录\n谈话对象：周立新（副镇长）\n问：你对班子成员有什么看法？\n"
+            "答：书记经常一个人拍板，大家意见很大。\n被谈话人签名：周立新　2024年5月6日\n谈话人（签字）：陈静、李明")
+    analysis = analyse_text(text)
+    assert [f.text for f in analysis.findings] == ["你对班子成员有什么看法？", "书记经常一个人拍板，大家意见很大。"]
+
+
+def test_minutes_header_people_are_record_unless_they_act():
+    text = ("县财政局党组会议记录\n主持人：王建华\n出席人员：王建华、李明、孙丽\n记录人：陈晨\n"
+            "李明：同意王建华同志的意见，由办公室按程序办理。\n"
+            "孙丽：去年王建华擅自决定把200万元项目交给他表弟的公司，程序上有问题。")
+    analysis = analyse_text(text)
+    first, second = analysis.findings
+    assert [(e.text, e.extra["role"]) for e in first.entities if e.label == "person"] == [("王建华", "record")]
+    assert [(e.text, e.extra["role"]) for e in second.entities if e.label == "person"] == [("王建华", "subject")]
+    assert [p.display for p in entities.persons_involved(second.text, analysis.fields, entities=second.entities)] == [
+        "王建华", "表弟（未具名）"]

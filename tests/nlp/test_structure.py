@@ -1,3 +1,4 @@
+from nlp import structure
 from nlp.structure import extract_fields
 from nlp.types import DocumentKind
 
@@ -108,3 +109,17 @@ def test_form_style_table_rows_fill_fields_and_are_not_findings():
     assert analysis.fields["complainant"] == "匿名"
     assert analysis.fields["reported"][0]["name"] == "赵德胜"
     assert [f.text[:5] for f in analysis.findings] == ["来电人反映"]
+
+
+def test_names_written_together_are_split():
+    assert structure.names_in("邵文军苏敏") == ["邵文军", "苏敏"]
+    assert structure.names_in("李明陈静、王建华") == ["李明", "陈静", "王建华"]
+    assert structure.names_in("全体班子成员") == []
+
+
+def test_interviewee_glued_to_unit_and_title():
+    text = "个别谈话记录\n谈话对象：冯斌青石镇党委委员、纪委书记\n谈话人：邵文军苏敏\n记录人：田甜\n问：你分管哪些工作？\n答：纪检监察工作。"
+    fields = structure.interview_fields(text)
+    assert fields.interviewee == "冯斌"
+    assert fields.interviewee_position == "青石镇党委委员、纪委书记"
+    assert fields.interviewers == ["邵文军", "苏敏"] and fields.recorder == "田甜"
