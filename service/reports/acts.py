@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from nlp import lexicon
-from service.reports.wording import PROJECT, persons_of
+from service.reports.wording import PROJECT, persons_of, roles
 from service.storage.records import DocumentDetail, FindingRecord
 
 SAME_TEXT = 0.85  # Jaccard of character bigrams: the same text through two extractors
@@ -43,14 +43,16 @@ def near_identical(a: frozenset[str], b: frozenset[str], threshold: float = SAME
     return len(a & b) / len(a | b) >= threshold
 
 
-def act_key(finding: FindingRecord, document: DocumentDetail | None) -> ActKey:
+def act_key(finding: FindingRecord, document: DocumentDetail | None, known: frozenset[str] = frozenset()) -> ActKey:
+    """``known``: names of the round's persons, counted when the text names them (the entity
+    recogniser may miss a name in one sentence that it found in another)."""
     anchors = {("money", str(float(e["value"]))) for e in finding.entities if e["label"] == "money"}
     anchors |= {("date", str(e["value"])) for e in finding.entities if e["label"] == "date"}
     anchors |= {("project", m.group(0)) for m in PROJECT.finditer(finding.text)}
     objects = {w for w, flag, _ in lexicon.tagged_words(finding.text)
                if flag in _OBJECT_FLAGS and len(w) >= 2 and w not in _GENERIC}
-    return ActKey(frozenset(persons_of(finding, document)), frozenset(anchors), frozenset(objects),
-                  shingles(finding.text))
+    persons = set(persons_of(finding, document)) | {n for n in known if n in finding.text}
+    return ActKey(frozenset(persons - roles(document)), frozenset(anchors), frozenset(objects), shingles(finding.text))
 
 
 def same_act(a: ActKey, b: ActKey) -> bool:

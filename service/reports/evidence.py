@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from nlp.checklist import Checklist
 from service.reports import acts as act_rules
-from service.reports.wording import MIN_FINDING_SCORE
+from service.reports.wording import MIN_FINDING_SCORE, persons_of
 from service.storage import models
 from service.storage.records import FindingRecord
 from service.storage.sql import SqlRepository, finding_record, latest_reviews
@@ -77,7 +77,9 @@ class RoundEvidence:
 
     def acts(self, checklist: Checklist | None = None) -> list[Act]:
         """The round's acts; with ``checklist``, item ids are resolved to current items (unknown ones dropped)."""
-        keys = [act_rules.act_key(s.finding, self.documents.get(s.finding.document_id)) for s in self.sources]
+        documents = [self.documents.get(s.finding.document_id) for s in self.sources]
+        known = frozenset(n for s, d in zip(self.sources, documents) for n in persons_of(s.finding, d) if len(n) >= 2)
+        keys = [act_rules.act_key(s.finding, d, known) for s, d in zip(self.sources, documents)]
         out = []
         for indexes in act_rules.group(keys):
             members = sorted((self.sources[i] for i in indexes), key=lambda s: s.strength, reverse=True)

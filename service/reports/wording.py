@@ -59,7 +59,7 @@ def strip_markup(text: str) -> str:
     return text
 
 
-def _roles(document: DocumentDetail | None) -> set[str]:
+def roles(document: DocumentDetail | None) -> set[str]:
     """People who are roles of the record (interviewer, recorder, complainant, chair), not persons involved."""
     if document is None:
         return set()
@@ -73,7 +73,7 @@ def _roles(document: DocumentDetail | None) -> set[str]:
 def persons_of(finding: FindingRecord, document: DocumentDetail | None) -> list[str]:
     """Persons the finding is about: named in it, or the petition's reported persons when it names nobody."""
     names = [e["text"] for e in finding.entities if e["label"] == "person"]
-    skip = _roles(document) | ({finding.speaker} if finding.speaker and document and document.kind == "interview"
+    skip = roles(document) | ({finding.speaker} if finding.speaker and document and document.kind == "interview"
                                 else set())
     names = [n for n in dict.fromkeys(names) if n not in skip]
     if document is not None and document.kind == "petition":  # the reported person, named or implied
