@@ -177,3 +177,14 @@ def test_leads_merge_on_anchors_count_formats_once_and_never_cite_their_own_roun
     assert all((c.similarity or 0) < 0.999 for each in leads for c in each.similar_cases)
     rejected = find(village["interview"], "按时开会")
     assert rejected not in {s.finding_id for each in leads for s in each.sources}
+
+    # A correction moves the lead to the corrected item; a rejection removes it — on the next read.
+    feast = find(village["petition"], "招待费")
+    review(feast, "correct", [MEETINGS])
+    corrected = [each for each in round_leads(village["inspection"], service, embed)
+                 if feast in {s.finding_id for s in each.sources}]
+    assert [each.items for each in corrected] == [[MEETINGS]] and "经人工审核确认" in corrected[0].reasons
+    review(feast, "reject", [])
+    after = round_leads(village["inspection"], service, embed)
+    assert feast not in {s.finding_id for each in after for s in each.sources}
+    assert len(after) == len(leads) - 1
