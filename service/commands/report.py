@@ -41,7 +41,7 @@ def report(
     inspection_id = inspection.id
     checklist = load_checklist()
     current = reports.ReportStore(repository.engine).get(inspection_id)
-    if current is None or rebuild or reports.is_stale(repository, inspection_id):
+    if current is None or rebuild or reports.is_stale(repository, inspection_id, checklist):
         result = reports.rebuild(repository, checklist, inspection, None, context.search_service())
         current = result.report
         console.print("已重新生成初稿（撰稿人的修改已保留）" if rebuild else "已生成初稿")

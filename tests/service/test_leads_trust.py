@@ -119,13 +119,13 @@ def test_rejected_and_corrected_findings_flow_into_the_stored_draft(village):
     store = ReportStore(repository.engine)
     rebuild(repository, CHECKLIST, inspection, None)
     feast = find(village["petition"], "招待费")
-    assert not is_stale(repository, inspection.id)
+    assert not is_stale(repository, inspection.id, CHECKLIST)
     review(feast, "reject", [])
     # Read before any rebuild: the rejected finding is gone from the draft and its exports at once.
     draft = store.get(inspection.id)
     assert feast not in {e.finding_id for p in draft.problems for e in p.evidence}
     assert not next(p for p in draft.problems if p.item_id == FEAST).included
-    assert is_stale(repository, inspection.id)  # and readers get a rebuilt draft
+    assert is_stale(repository, inspection.id, CHECKLIST)  # and readers get a rebuilt draft
     review(feast, "correct", [MEETINGS])
     rebuilt = rebuild(repository, CHECKLIST, inspection, None).report
     assert {p.item_id for p in rebuilt.problems if p.evidence} >= {MEETINGS, DIVERT}

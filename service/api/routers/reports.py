@@ -135,7 +135,7 @@ def _current(svc: Services, inspection: InspectionRecord, user: UserRecord, audi
     """The stored draft, built on first use and rebuilt (keeping writers' edits) when reviews or documents
     changed its evidence — by any reader: it is derived from material they may read."""
     store = ReportStore(svc.repository.engine)
-    report = None if is_stale(svc.repository, inspection.id) else store.get(inspection.id)
+    report = None if is_stale(svc.repository, inspection.id, svc.checklist) else store.get(inspection.id)
     return report if report is not None else _build(svc, inspection, user, audit)
 
 
