@@ -45,7 +45,7 @@ _SURNAME = rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])"
 ANON_NAME = re.compile(rf"{_SURNAME}{_ANON}")
 _CJK = "\u4e00-\u9fff"
 # A given name never ends with these (function words, unit words), nor contains the first group.
-_NOT_NAME_CHAR = set("的了是和与及等对为把被从于说讲称将已也都就又还要会所给让们这那其该我你他她它吗呢吧啊着过以有佰仟元")
+_NOT_NAME_CHAR = set("的了是和与及等对为把被从于说讲称将已也都就又还要会所给让们这那其该我你他她它吗呢吧啊着过以有佰仟元巡")
 _NOT_NAME_TAIL = _NOT_NAME_CHAR | set("在作做到时后前中里上下委局办处科股室部院厅所站队村镇乡县市省区组")
 # Words jieba tags as names in inspection prose (seen in real use) and other frequent non-names
 # (corpora/dict/not_names.txt).
@@ -106,6 +106,9 @@ def _dict_tag(word: str) -> str | None:
 _NAME_TAGS = {"nr", "nrfg", "nrt", "nz", "ns"}
 # Surnames that are far more often a function word or a verb: 和, 向, 于, 管 (管设备), 查 (查一查).
 _FUNCTION_SURNAMES = set("和向于时成查党全应连管")
+_COMMON_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙胡朱林郭何罗郑梁谢宋唐许韩冯邓曹彭曾肖")
+# Titles so general that the word after them is often no name (干部管理, 工作人员培训).
+_GENERIC_TITLES = ("干部", "工作人员", "委员", "科员", "教师", "老师", "医生", "司机", "驾驶员", "会计", "出纳", "组长")
 
 
 def is_common_word(name: str) -> bool:
@@ -115,11 +118,12 @@ def is_common_word(name: str) -> bool:
     freq = _freq(name)
     if len(name) == 2 and freq >= 100 or len(name) == 3 and freq >= 30:
         return True
-    if len(name) == 3 and freq == 0:
+    if len(name) == 3:
         given, head = name[1:], name[:2]
-        if name[0] in _FUNCTION_SURNAMES and _freq(given) >= 300 and _dict_tag(given) not in _NAME_TAGS:
-            return True  # 管 + 设备, 向 + 群众
-        if _freq(head) >= 1000 and _dict_tag(head) not in _NAME_TAGS:
+        if (name[0] in _FUNCTION_SURNAMES or name[0] not in _COMMON_SURNAMES) and _freq(given) >= 300 \
+                and _dict_tag(given) not in _NAME_TAGS:
+            return True  # 管 + 设备, 高 + 素质 (but 王 + 海军 stays a name)
+        if freq == 0 and _freq(head) >= 1000 and _dict_tag(head) not in _NAME_TAGS:
             return True  # 施工 + 图
     return False
 
@@ -233,8 +237,15 @@ def _name_spans(text: str, known: set[str]) -> list[tuple[int, int, int]]:
     for match in re.finditer(rf"(?:{position_re})(?:同志)?({name2})", text):
         start = match.start(1)
         end = _trim_name(text, start, match.end(1))
-        propose(start, end, 2)
-        titled.add((start, end))
+        head = text[start:start + 2]
+        if end - start == 3 and _freq(head) >= 500 and _dict_tag(head) not in _NAME_TAGS:
+            following = lexicon.words(text[start + 2:start + 6])
+            if following and len(following[0]) >= 2:
+                continue  # 干部管理教育, 党员干部纪律红线: words after the title, not a name
+        weak = match.group(0).startswith(_GENERIC_TITLES)
+        propose(start, end, 1 if weak else 2)
+        if not weak:
+            titled.add((start, end))
     for match in re.finditer(rf"({name2}?)(?=(?:同志)?[（(]\s*(?:{position_re})|同志|(?:{position_re}))", text):
         start = match.start(1)
         title_only = match.end(1) - start == 2 and text[start + 1] in SURNAMES and text[start] in _FUNCTION_SURNAMES
