@@ -9,6 +9,7 @@ prior cases made from them, its report draft and its jobs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from nlp import structure
 from nlp.types import DocumentKind
@@ -16,6 +17,10 @@ from service.ingest import Ingestor
 from service.storage import SqlRepository
 from service.storage.records import DocumentDetail
 from service.storage.years import own_year
+
+DEMO_DELETED = "demo-deleted"
+"""Marker file in the data directory: the demo round was deleted, so ``xuncha serve`` does not
+import the example material again."""
 
 
 @dataclass
@@ -37,10 +42,16 @@ def change_kind(repository: SqlRepository, document_id: int, kind: DocumentKind)
     return repository.get_document(document_id)
 
 
-def delete_inspection(repository: SqlRepository, ingestor: Ingestor, inspection_id: int) -> RoundDeletion | None:
-    """Delete a round and everything in it; None if it does not exist."""
-    if repository.get_inspection(inspection_id) is None:
+def delete_inspection(repository: SqlRepository, ingestor: Ingestor, inspection_id: int,
+                      home: Path | None = None) -> RoundDeletion | None:
+    """Delete a round and everything in it; None if it does not exist. Deleting the demo round
+    leaves a marker in ``home`` so that the example material is not imported again on start."""
+    record = repository.get_inspection(inspection_id)
+    if record is None:
         return None
+    if record.demo and home is not None:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / DEMO_DELETED).write_text("示例巡察轮次已被删除；xuncha serve 不再自动导入示例材料。\n", encoding="utf-8")
     repository.purge_inspection_reviews(inspection_id)  # before the findings they point at go
     documents = repository.list_documents(inspection_id=inspection_id)
     for document in documents:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from service import context, rounds
 from service.commands.common import console, print_json, resolve_inspection, table
 from service.security import AuditLog
+from service.settings import get_settings
 
 app = typer.Typer(help="查看和管理巡察轮次", no_args_is_help=True)
 
@@ -55,7 +56,7 @@ def delete_inspection(
         if not typer.confirm("确认删除？", default=False):
             console.print("已取消，未删除任何内容。")
             raise typer.Exit(1)
-    deleted = rounds.delete_inspection(repository, context.ingestor(tag=False), record.id)
+    deleted = rounds.delete_inspection(repository, context.ingestor(tag=False), record.id, get_settings().home)
     if deleted is None:
         console.print(f"巡察轮次 {label} 已不存在。")
         raise typer.Exit(1)

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from service import context
+from service.rounds import DEMO_DELETED
 from service.commands.common import console, err
 from service.ingest import collect_files
 from service.security import SecurityStore
@@ -23,7 +24,7 @@ ADMIN = "admin"
 
 @dataclass
 class DemoSetup:
-    inspection_id: int
+    inspection_id: int | None  # None when an admin deleted the demo round: it is not brought back
     ingested: int
     admin_password: str | None  # set only when the admin account was just created
     admin_token: str | None
@@ -33,10 +34,12 @@ def prepare_demo(settings: Settings, samples: Path = PROJECT_ROOT / "corpora" / 
                  quiet: bool = False) -> DemoSetup:
     """Ingest ``samples`` into the demo inspection unless it has documents; ensure the admin user."""
     repository = context.repository(settings)
-    # Its own round, marked as demo: kept out of search unless asked for, deletable like any round.
-    inspection = repository.ensure_inspection(DEMO_INSPECTION, DEMO_TEAM, "清河县", demo=True)
     ingested = 0
-    if not repository.list_documents(inspection_id=inspection.id):
+    inspection = None
+    if not (settings.home / DEMO_DELETED).exists():
+        # Its own round, marked as demo: kept out of search unless asked for, deletable like any round.
+        inspection = repository.ensure_inspection(DEMO_INSPECTION, DEMO_TEAM, "清河县", demo=True)
+    if inspection is not None and not repository.list_documents(inspection_id=inspection.id):
         ingestor = context.ingestor(settings, tag=settings.tag_on_ingest)
         files = collect_files([samples])
         with Progress(TextColumn("[bold]导入示例材料[/]"), BarColumn(), MofNCompleteColumn(),
@@ -53,7 +56,7 @@ def prepare_demo(settings: Settings, samples: Path = PROJECT_ROOT / "corpora" / 
         token = store.issue_token(admin.id, "serve --demo")
         if settings.admin_password:
             password = None  # the operator chose it; never echo it
-    return DemoSetup(inspection.id, ingested, password, token)
+    return DemoSetup(inspection.id if inspection else None, ingested, password, token)
 
 
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
@@ -69,6 +72,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
     console.print(f"数据目录：{settings.home}")
     if demo:
         setup = prepare_demo(settings)
+        if setup.inspection_id is None:
+            console.print("示例巡察轮次已被删除，不再自动导入示例材料（需要时运行 xuncha demo）")
         if setup.ingested:
             console.print(f"已将 {setup.ingested} 份示例材料导入“{DEMO_INSPECTION}”（{DEMO_TEAM}）；"
                           "检索默认不含示例材料，不需要时可删除该轮次（xuncha inspections delete）")

@@ -59,7 +59,7 @@ def delete_inspection(inspection_id: ObjectId, user: UserRecord = Depends(curren
         audit("inspection.delete", "denied", object_type="inspection", object_id=inspection_id,
               inspection_id=inspection_id)
         raise forbidden("只有管理员可以删除巡察轮次")
-    deleted = rounds.delete_inspection(svc.repository, svc.runner.ingestor, inspection_id)
+    deleted = rounds.delete_inspection(svc.repository, svc.runner.ingestor, inspection_id, svc.settings.home)
     if deleted is None:  # deleted in between
         raise not_found("inspection")
     audit("inspection.delete", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)

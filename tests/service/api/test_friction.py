@@ -15,6 +15,7 @@ from sqlalchemy import update
 from api_fixtures import api  # noqa: F401  (module-scoped server fixture)
 from conftest import MINUTES_LINES, PETITION_LINES
 from service import context
+from service.commands.serve import DEMO_INSPECTION, DEMO_TEAM, prepare_demo
 from service.security import AuditLog
 from service.storage import models
 from service.storage.sql import MIGRATIONS, make_engine
@@ -140,9 +141,9 @@ def test_migration_backfills_the_year_of_existing_documents_and_marks_the_old_de
     assert demo == {1: 1, 2: 0}
 
 
-def test_demo_round_is_left_out_of_search_unless_asked_for(api, world):
+def test_demo_round_is_left_out_of_search_unless_asked_for(api, world, tmp_path):
     repository = context.repository(api.settings)
-    demo = repository.ensure_inspection("示例巡察（2024年第二轮）", "示例巡察组", "清河县", demo=True)
+    demo = repository.ensure_inspection(DEMO_INSPECTION, DEMO_TEAM, "清河县", demo=True)
     ingestor = context.ingestor(api.settings, tag=False)
     text = "举报信\n我举报示例村会计孙某某把扶贫羊款挪去炒股，数额八万余元。\n举报人：匿名\n2024年2月2日\n"
     result = ingestor.ingest_bytes(text.encode("utf-8"), "示例举报.txt", demo.id)
@@ -161,6 +162,10 @@ def test_demo_round_is_left_out_of_search_unless_asked_for(api, world):
         assert client.get(f"/api/inspections/{demo.id}").status_code == 404
         after = client.get("/api/search", params={**query, "include_demo": "true"}).json()["hits"]
         assert all(h["document_id"] != result.document_id for h in after)
+    # once deleted, starting the server does not bring the example material back
+    setup = prepare_demo(api.settings, tmp_path, quiet=True)
+    assert setup.inspection_id is None and setup.ingested == 0
+    assert all(r.name != DEMO_INSPECTION for r in repository.list_inspections())
 
 
 def _tag(api, finding_id: int, score: float, evidence: list[dict] | None = None, labels=("C2-01",)) -> None:
