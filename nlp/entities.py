@@ -85,7 +85,8 @@ _ORG_TAGS = {"ns", "nt", "nz", "n", "j", "nrt", "ng"}
 ADMIN_LEVELS = ("自治区", "自治州", "自治县", "街道", "社区", "省", "市", "州", "县", "区", "旗", "镇", "乡", "村")
 ORG_SUFFIXES = ("局", "委", "办", "公司", "集团", "医院", "卫生院", "中学", "小学", "学校", "幼儿园", "中心",
                 "所", "站", "村委会", "居委会", "社区", "街道", "党委", "党组", "党工委", "支部", "总支", "镇", "乡",
-                "村", "政府", "部", "院", "厅", "馆", "队", "处", "科", "股", "室", "办事处", "委员会", "合作社", "银行")
+                "村", "政府", "部", "院", "厅", "馆", "队", "处", "科", "股", "室", "办事处", "委员会", "合作社", "银行",
+                "巡察组", "巡视组", "工作组", "领导小组", "巡察办")
 _ADMIN = set("省市县区镇乡村")
 _PLACE_STOP = set("在和与及对向把被从于由为是将到据按经该其本我你他她们这那各全每原新老各个上下里中内外的了着过等")
 
@@ -488,6 +489,8 @@ def persons_involved(text: str, fields=None, *, entities: list | None = None, sp
 
 
 _STANDALONE_ADMIN = set("省市县区")
+# A body named without its unit (党组书记, 纪委书记): part of a title, not an organisation mention.
+_GENERIC_BODIES = {"党组", "党委", "纪委", "监委", "纪委监委", "支部", "支委", "总支", "党总支", "党支部", "党工委", "两委"}
 _NOT_PLACES = {"家乡", "故乡", "老家", "城乡", "下乡", "回乡", "返乡", "乡下", "乡亲", "乡村", "乡镇", "城市", "农村",
                "村里", "镇里", "城镇", "村民", "全村", "全镇", "全县", "本村", "本镇", "爱家乡", "同乡", "老乡"}
 _NOT_UNITS = {"全部", "干部", "内部", "外部", "局部", "村干部", "乡村", "乡镇", "城乡", "农村", "村民", "村组", "各部",
@@ -592,7 +595,8 @@ def organisations(text: str) -> list[Entity]:
             continue
         stop = words[-1][2] + len(words[-1][0])
         name = text[start:stop]
-        if name in _NOT_UNITS or name[0] in "全本该各每这那其我你他此" or all(c in _ADMIN for c in name):
+        if name in _NOT_UNITS or name in _GENERIC_BODIES or name[0] in "全本该各每这那其我你他此" \
+                or all(c in _ADMIN for c in name):
             continue
         has_place = any(f in ("ns", "nt") or any(c in _ADMIN for c in w) or w in ADMIN_LEVELS for w, f, _ in words)
         company = words[0][1] in ("nz", "nt", "ns", "j") and name.endswith(_COMPANY_SUFFIXES) and len(words) > 1
