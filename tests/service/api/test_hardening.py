@@ -199,6 +199,20 @@ def test_upload_over_files_times_cap_is_413_before_auth(server):
     head = head.replace(f"Content-Length: {cap + 1}", f"Content-Length: {2 * 1024 * 1024}")
     status, body = _status_and_json(_raw_request(server.port, head, [b"--xx--\r\n" + b" " * (2 * 1024 * 1024 - 8)])[0])
     assert status == 401  # within the upload cap (but over the JSON one): on to authentication
+    token = server.add_user("分块上传用户", "分块组")
+    with server.client(token) as client:
+        inspection = client.post("/api/inspections", json={"name": "分块轮次"}).json()["id"]
+    part = (b"--xx\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
+            b"Content-Type: text/plain\r\n\r\n")
+    filler = "会议".encode("utf-8") * 10_000
+    chunks = [part] + [filler] * (cap // len(filler) + 40)
+    head = (f"POST /api/inspections/{inspection}/documents HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=xx\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n")
+    response, _ = _raw_request(server.port, head, (f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in chunks))
+    status, body = _status_and_json(response)
+    assert status == 413 and body["code"] == "too_large"
+    assert not any((server.home / "uploads").glob("*/*"))  # nothing left staged
 
 
 # 2. zip bombs are refused before they are inflated, and nothing is stored
