@@ -188,3 +188,27 @@ def test_api_docs_render_offline(server, browser):  # noqa: F811
     # image hides itself. Anything else refused by the policy is a failure.
     bad = [p for p in problems if ("Content Security Policy" in p or "Refused" in p) and "logo-mini.svg" not in p]
     assert not bad, bad
+
+
+def test_search_page_leaves_demo_material_out_unless_ticked(server, new_page):
+    server.add_user("卫检索", "巡察办", "analyst")
+    repository = context.repository(server.settings)
+    demo = repository.ensure_inspection("示例巡察（2024年第二轮）", "示例巡察组", "清河县", demo=True)
+    text = "举报信\n我举报示例村会计孙某某把扶贫羊款挪去炒股，数额八万余元。\n举报人：匿名\n2024年2月2日\n"
+    added = context.ingestor(server.settings, tag=False).ingest_bytes(text.encode("utf-8"), "示例举报.txt", demo.id)
+    assert added.status == "added"
+    page = new_page()
+    login(page, "卫检索", next_path="/search")
+    page.fill("#q", "扶贫羊款挪去炒股")
+    page.select_option("#collection", "findings")
+    with page.expect_response(lambda r: "/api/search" in r.url, timeout=120_000) as answer:
+        page.click("#search-form button[type=submit]")
+    assert "include_demo" not in answer.value.url and answer.value.ok
+    expect(page.locator("#results .loading")).to_have_count(0, timeout=60_000)
+    expect(page.locator("#results > *").first).to_be_visible()
+    expect(page.locator(f"#results a[href^='/documents/{added.document_id}#']")).to_have_count(0)
+    page.check("#include-demo")
+    page.click("#search-form button[type=submit]")
+    expect(page.locator(f"#results a[href^='/documents/{added.document_id}#']").first).to_be_visible(timeout=60_000)
+    assert "include_demo=true" in page.url
+    _no_script_problems(new_page.problems)

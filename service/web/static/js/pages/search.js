@@ -13,6 +13,7 @@ function readForm() {
     const value = form.elements.namedItem(name).value.trim();
     if (value && value !== DEFAULTS[name]) params[name] = value;
   }
+  if (form.elements.namedItem("include_demo").checked) params.include_demo = "true";
   return params;
 }
 
@@ -20,6 +21,7 @@ function writeForm(params) {
   for (const name of FIELDS) {
     if (params.has(name)) form.elements.namedItem(name).value = params.get(name);
   }
+  form.elements.namedItem("include_demo").checked = params.get("include_demo") === "true";
 }
 
 function hitCard(hit) {
