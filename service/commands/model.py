@@ -156,6 +156,18 @@ def _evaluate_ingest() -> None:
     for method, counts in result.person_recall.items():
         people.add_row(method, _fmt(counts.recall), f"{counts.predicted:.0f}", _fmt(counts.precision))
     console.print(people)
+    if result.persons:
+        complete = Table(title="人名识别（全文所有人名的标注）")
+        for column in ("方法", "精确率", "召回率", "识别数", "标注数"):
+            complete.add_column(column, justify="right")
+        for method, counts in result.persons.items():
+            complete.add_row(method, _fmt(counts.precision), _fmt(counts.recall), f"{counts.predicted:.0f}",
+                             f"{counts.gold:.0f}")
+        console.print(complete)
+    if result.organisations.predicted:
+        orgs = result.organisations
+        console.print(f"单位名称识别精确率：{_fmt(orgs.precision)}（{orgs.tp:.0f}/{orgs.predicted:.0f}，"
+                      f"完整单位名称才算正确）")
 
 
 def register(app: typer.Typer) -> None:
