@@ -22,7 +22,7 @@ ROUTERS = [auth.router, inspections.router, documents.router, jobs.router, findi
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    private_files()  # data files (database, vector store, originals, staged uploads) are 0600
+    private_files(settings.home)  # data files (database, vector store, originals, staged uploads) are 0600
     services = build_services(settings)
 
     @asynccontextmanager

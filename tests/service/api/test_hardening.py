@@ -418,6 +418,21 @@ def test_data_files_are_private_and_bidi_controls_leave_file_names(server):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
+def test_an_older_data_directory_is_tightened_at_start(tmp_path):
+    from service.security.files import private_files
+
+    home = tmp_path / "old-home"
+    (home / "originals" / "ab").mkdir(parents=True)
+    legacy = [home / "xuncha.db", home / "vectors.sqlite", home / "originals" / "ab" / "ab12.docx"]
+    for path in legacy:
+        path.write_bytes(b"x")
+        path.chmod(0o644)
+    (home / "originals").chmod(0o755)
+    private_files(home)
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in legacy)
+    assert stat.S_IMODE((home / "originals").stat().st_mode) == 0o700
+
+
 def test_database_file_is_0600_even_when_created_outside_the_server(tmp_path):
     from service.storage.sql import make_engine
 
