@@ -548,7 +548,10 @@ def _stem_start(text: str, tokens: list[tuple[str, str, int]], first: int) -> in
     street or community keeps a name of at least two characters (青 + 山镇, 梅岭 + 镇党委)."""
     word, _, start = tokens[first]
     admin = next((i for i, c in enumerate(word) if c in _ADMIN or word[i:].startswith(("街道", "社区"))), None)
-    if admin is None or admin >= 2 or (admin == 0 and word[0] in _STANDALONE_ADMIN):
+    following = tokens[first + 1][0] if first + 1 < len(tokens) else ""
+    if admin is None and len(word) == 2 and (following[:1] in _ADMIN or following.startswith(("街道", "社区"))):
+        admin = len(word)  # 石岭 + 村党支部: the token is the place name itself
+    if admin is None or admin > 2 or (admin == 0 and word[0] in _STANDALONE_ADMIN):
         return start
     if any(c in _PLACE_STOP for c in word[:admin]):
         return -1  # 全镇, 本村: no place name at all
@@ -562,7 +565,14 @@ def _stem_start(text: str, tokens: list[tuple[str, str, int]], first: int) -> in
         if len(prev) > 3 or (len(prev) >= 2 and _freq(prev) >= 3000):
             break  # a common word (城市, 农村) does not name a place
         position, need, index = prev_start, need - len(prev), index - 1
-    return position if need <= 0 else start
+    if need > 0:
+        return start
+    if index >= 0 and admin + (start - position) == 2:  # 红 + 石岭 + 村: a one-character word starts the name
+        prev, flag, prev_start = tokens[index]
+        if len(prev) == 1 and flag in ("a", "b", "f", "n", "ns", "nr", "ng") and prev not in _PLACE_STOP \
+                and prev not in _ADMIN and re.fullmatch(rf"[{_CJK}]", prev):
+            position = prev_start
+    return position
 
 
 def organisations(text: str) -> list[Entity]:

@@ -58,6 +58,12 @@ def words(text: str) -> list[str]:
 
 def tagged_words(text: str) -> list[tuple[str, str, int]]:
     """``(word, pos, start)`` triples from jieba's POS tagger."""
+    return list(_tagged_words(text))
+
+
+@lru_cache(maxsize=256)
+def _tagged_words(text: str) -> tuple[tuple[str, str, int], ...]:
+    # people, organisations and their roles all read the same sentence: tag it once
     out, position = [], 0
     for pair in pos_tokenizer().lcut(text):
         start = text.find(pair.word, position)
@@ -65,4 +71,4 @@ def tagged_words(text: str) -> list[tuple[str, str, int]]:
             start = position
         out.append((pair.word, pair.flag, start))
         position = start + len(pair.word)
-    return out
+    return tuple(out)

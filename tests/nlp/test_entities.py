@@ -126,6 +126,8 @@ def test_persons_involved_reads_stored_entities_with_roles():
      ("第一条可以调镇财政所的账", ["镇财政所"]),
      ("县水利局和县财政局联合发文", ["县水利局", "县财政局"]),
      ("举报青石村党支部书记马德胜", ["青石村党支部"]),
+     ("红石岭村党支部书记张某", ["红石岭村党支部"]),
+     ("县委第三巡察组进驻后", ["县委第三巡察组"]),
      ("这事全镇都知道", [])],
 )
 def test_organisations_keep_the_whole_place_name(text, expected):
