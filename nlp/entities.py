@@ -323,7 +323,7 @@ def _trim_name(text: str, start: int, end: int) -> int:
 class RoleContext:
     """What the document says about its people, to tell roles apart in a sentence.
 
-    ``record``: always roles of the record (谈话人, 记录人). ``header``: named in the header as 主持人 or
+    ``record``: always roles of the record (谈话人, 记录人, and a petition's signed complainant). ``header``: named in the header as 主持人 or
     出席/列席/缺席 (a role of the record unless a sentence makes them the actor). ``subjects``: 被反映人
     and 谈话对象. ``vouched``: names found elsewhere in the document with a title or 同志 next to them,
     so that the same name is recognised in a sentence where jieba alone would miss it."""
@@ -359,7 +359,7 @@ class RoleContext:
                         out.add(name)
             return frozenset(out)
 
-        record = names("interviewers", "recorder")
+        record = names("interviewers", "recorder", "complainant")  # the complainant is the source, not the subject
         return cls(record=record,
                    header=names("chair", "attendees", "nonvoting", "absentees") - record,
                    subjects=names("reported", "interviewee") - record)

@@ -80,3 +80,15 @@ def test_minutes_header_people_are_record_unless_they_act():
     assert [(e.text, e.extra["role"]) for e in second.entities if e.label == "person"] == [("王建华", "subject")]
     assert [p.display for p in entities.persons_involved(second.text, analysis.fields, entities=second.entities)] == [
         "王建华", "表弟（未具名）"]
+
+
+def test_petition_complainant_is_a_role_of_the_record():
+    text = ("举报信\n我叫刘长贵，是青山镇青石村村民，实名举报青石村党支部书记王大海的问题：\n"
+            "一是王大海把村里鱼塘低价包给他侄子王春生；二是刘长贵我家的低保被取消了。\n举报人：刘长贵")
+    analysis = analyse_text(text)
+    assert analysis.kind.kind is DocumentKind.PETITION and analysis.fields["complainant"] == "刘长贵"
+    involved = {p.display for f in analysis.findings
+                for p in entities.persons_involved(f.text, analysis.fields, entities=f.entities)}
+    assert involved == {"王大海", "王春生（侄子）"}
+    orgs = {e.text for f in analysis.findings for e in f.entities if e.label == "org"}
+    assert "青山镇青石村" in orgs and not any(o.startswith("山镇") for o in orgs)
