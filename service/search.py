@@ -39,14 +39,13 @@ class SearchConfiguration:
     for and the texts they find are the same kind of short statement."""
 
 
-# Chosen on realdev's choose half; see index/realdev.py. Without a trained tagger the item signal
-# is left out and the floor re-chosen for the remaining signals.
-WITH_ITEMS = SearchConfiguration("e5 + 关键词 + 字符 + 清单条目", Calibration(
-    vector=1.0, keyword=0.3, chars=0.5, items=1.0, vector_center=0.8, vector_scale=0.2, keyword_k=10.0,
-    floor=0.5, medium=1.0, high=1.5))
+# Chosen on realdev's choose half (python -m index.realdev --choose / --floor). The checklist item
+# signal (cosine of the tagger's item distributions) is wired in (WITH_ITEMS) but its weight stays 0
+# until it is chosen on the same half with a trained tagger; without one the rest is unchanged.
 WITHOUT_ITEMS = SearchConfiguration("e5 + 关键词 + 字符", Calibration(
     vector=1.0, keyword=0.15, chars=0.5, items=0.0, vector_center=0.8, vector_scale=0.2, keyword_k=5.0,
     floor=0.55, domain_floor=0.42, medium=0.8, high=1.1))
+WITH_ITEMS = WITHOUT_ITEMS
 
 
 def search_configuration(with_items: bool = True) -> SearchConfiguration:
