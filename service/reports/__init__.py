@@ -19,9 +19,9 @@ def rebuild(repository: SqlRepository, checklist: Checklist, inspection: Inspect
 
 def is_stale(repository: SqlRepository, inspection_id: int, checklist: Checklist) -> bool:
     """Whether the stored draft is missing or was built from other evidence than the round has now:
-    a finding reviewed (rejected, corrected), added or deleted since. Reads never show a stale draft."""
+    a finding reviewed (confirmed, rejected, corrected), added or deleted since. Reads never show a stale draft."""
     stored = ReportStore(repository.engine).evidence_keys(inspection_id)
-    current = {(s.finding.id, tuple(s.items)) for s in load_round(repository, inspection_id).sources
+    current = {(s.finding.id, tuple(s.items), s.review) for s in load_round(repository, inspection_id).sources
                if any(checklist.resolve_or_none(i) for i in s.items)}
     return stored is None or stored != current
 

@@ -82,14 +82,14 @@ class ReportStore:
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
-    def evidence_keys(self, inspection_id: int) -> set[tuple[int, tuple[str, ...]]] | None:
-        """(finding, items) pairs the stored draft was built from; None when there is no draft."""
+    def evidence_keys(self, inspection_id: int) -> set[tuple[int, tuple[str, ...], str | None]] | None:
+        """(finding, items, review) the stored draft was built from; None when there is no draft."""
         with self._sessions() as session:
             report = session.scalar(select(Report).where(Report.inspection_id == inspection_id))
             if report is None:
                 return None
             rows = session.scalars(select(ReportProblem.evidence).where(ReportProblem.report_id == report.id))
-            return {(e["finding_id"], tuple(e.get("items") or ())) for evidence in rows for e in evidence}
+            return {(e["finding_id"], tuple(e.get("items") or ()), e.get("review")) for evidence in rows for e in evidence}
 
     def get(self, inspection_id: int) -> ReportRecord | None:
         """The current draft; evidence from findings deleted since it was built is left out."""

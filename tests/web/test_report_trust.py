@@ -9,9 +9,12 @@ import re
 
 import pytest
 
+from conftest import app_settings, serve_app
 from service import context
+from service.api.app import create_app
+from service.settings import get_settings
 from service.storage import NewDocument, NewFinding
-from web_fixtures import browser, login, new_page, server  # noqa: F401  (fixtures)
+from web_fixtures import Server, browser, login, new_page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -32,6 +35,21 @@ def _document(repository, inspection_id: int, filename: str, kind: str, rows: li
         filename, hashlib.sha256(text.encode()).hexdigest(), len(text.encode()), "docx", kind, 0.9, {}, {}, 1, None,
         [], [], "originals/none", text, findings))
     return [f.id for f in repository.get_document(document_id).findings]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real server; no tagging on ingest is needed: the findings are stored with the tagger's tags."""
+    home = tmp_path_factory.mktemp("report-web-home")
+    with pytest.MonkeyPatch.context() as patch:
+        settings = app_settings(patch, home, tag_on_ingest="false", ocr="false")
+        app = create_app(settings)
+        try:
+            with serve_app(app) as base:
+                yield Server(base, home, settings, app)
+        finally:
+            get_settings.cache_clear()
+            context._repository.cache_clear()
 
 
 @pytest.fixture(scope="module")
