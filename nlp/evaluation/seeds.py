@@ -150,13 +150,6 @@ def check_file(name: str, data: bytes, sentences: list[GoldSentence], expected_s
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    start: int  # offsets in the file decoded as UTF-8
-    end: int
-
-
 def _parsed_to_file(parsed_text: str, blocks: Sequence[str], file_text: str) -> list[int]:
     """For every character of the parsed text, its offset in ``file_text``.
 
@@ -178,8 +171,21 @@ def _parsed_to_file(parsed_text: str, blocks: Sequence[str], file_text: str) -> 
     return origin
 
 
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    start: int  # offsets in the file decoded as UTF-8
+    end: int
+    role: str = "statement"  # the segmenter's role (statement, question, answer, row…)
+
+
 def pipeline_segments(data: bytes, filename: str) -> list[Segment]:
     """Candidate findings of the real ingest path (parse → normalise → kind → segment), file offsets."""
+    return analyse_file(data, filename)[0]
+
+
+def analyse_file(data: bytes, filename: str) -> tuple[list[Segment], str]:
+    """Pipeline segments in file offsets and the document kind the pipeline detected."""
     from nlp import parsing
     from nlp.pipeline import analyse
 
@@ -192,8 +198,8 @@ def pipeline_segments(data: bytes, filename: str) -> list[Segment]:
     segments = []
     for finding in analysis.findings:
         start, end = analysis.normalized.source_span(finding.start, finding.end)
-        segments.append(Segment(finding.text, to_file[start], to_file[end - 1] + 1))
-    return segments
+        segments.append(Segment(finding.text, to_file[start], to_file[end - 1] + 1, finding.role))
+    return segments, analysis.kind.kind.value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,11 +343,14 @@ def evaluate_seeds(tag_fn: TagFn, seeds_dir: Path, labels_path: Path = LABELS_PA
     Each seed file named in the labels is checked against the sha256 in the README beside the labels;
     a changed, missing or unreadable file is skipped and reported in ``problems``. With
     ``baselines`` the same segments are also scored for "every segment flagged" (the precision floor)
-    and a checklist-keyword match. With ``score_fn`` (a finding score per segment) the best
+    and a checklist-keyword match. When ``tag_fn`` also takes the keyword arguments ``kind`` (the
+    document kind the pipeline detected) or ``roles`` (each segment's role), it gets them, as the
+    ingest path does. With ``score_fn`` (a finding score per segment) the best
     precision reachable at recall ≥ ``min_recall`` by moving the threshold is reported too — a
     diagnostic of the gap to the goal, not a threshold to adopt (that would be tuning on the test).
     """
     seeds_dir, labels_path = Path(seeds_dir), Path(labels_path)
+    accepted = _keywords(tag_fn)
     gold = load_labels(labels_path)
     hashes = load_hashes(labels_path.with_name("README.md"))
     systems = [SystemScores(name)]
@@ -360,9 +369,11 @@ def evaluate_seeds(tag_fn: TagFn, seeds_dir: Path, labels_path: Path = LABELS_PA
         if problem:
             result.problems.append(problem)
             continue
-        segments = pipeline_segments(data, filename)
+        segments, kind = analyse_file(data, filename)
         texts = [s.text for s in segments]
-        flags = [bool(f) for f in tag_fn(texts)] if texts else []
+        context = {"kind": kind, "roles": [s.role for s in segments]}
+        extra = {key: value for key, value in context.items() if key in accepted}
+        flags = [bool(f) for f in tag_fn(texts, **extra)] if texts else []
         if len(flags) != len(texts):
             raise ValueError(f"tag_fn returned {len(flags)} flags for {len(texts)} segments")
         all_flags = [flags]
@@ -386,6 +397,16 @@ def evaluate_seeds(tag_fn: TagFn, seeds_dir: Path, labels_path: Path = LABELS_PA
     if score_fn is not None:
         result.operating_point = best_operating_point(scored, min_recall)
     return result
+
+
+def _keywords(function: Callable) -> set[str]:
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return set()
+    return {name for name in ("kind", "roles") if name in parameters}
 
 
 def best_operating_point(scored: list[tuple[list[Segment], list[GoldSentence], list[float]]],
@@ -447,6 +468,37 @@ def format_scores(scores: SeedScores) -> str:
     return "\n".join(lines)
 
 
+def _tagger_functions(tagger):
+    """(tag_fn, score_fn) as ingest tags: with the document kind when the tagger takes one, and with
+    record roles (questions, form lines) gated out when ``nlp.registers`` provides the gate."""
+    import inspect
+
+    takes_kind = "kind" in inspect.signature(tagger.tag).parameters
+    try:
+        from nlp.registers import gate_record_roles
+    except ImportError:
+        gate_record_roles = None
+    cache: dict[tuple, list] = {}
+
+    def results(texts: list[str], kind: str | None) -> list:
+        key = (kind, *texts)
+        if key not in cache:
+            cache.clear()
+            cache[key] = tagger.tag(texts, evidence=False, **({"kind": kind} if takes_kind else {}))
+        return cache[key]
+
+    def tag_fn(texts: list[str], kind: str | None = None, roles: list[str] | None = None) -> list[bool]:
+        tags = [{"is_finding": r.is_finding} for r in results(texts, kind)]
+        if gate_record_roles is not None and roles is not None:
+            tags = gate_record_roles(tags, roles)
+        return [t["is_finding"] for t in tags]
+
+    def score_fn(texts: list[str]) -> list[float]:
+        return [r.finding_score for r in results(texts, next(iter(cache), (None,))[0])]
+
+    return tag_fn, score_fn
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -467,16 +519,8 @@ def main(argv: list[str] | None = None) -> int:
     except ModelMissing as error:
         print(str(error), file=sys.stderr)
         return 2
-    cache: dict[tuple[str, ...], list] = {}
-
-    def tag(texts: list[str]) -> list:
-        key = tuple(texts)
-        if key not in cache:
-            cache[key] = tagger.tag(texts, evidence=False)
-        return cache[key]
-
-    scores = evaluate_seeds(lambda texts: [r.is_finding for r in tag(texts)], seeds_dir, args.labels,
-                            score_fn=lambda texts: [r.finding_score for r in tag(texts)])
+    tag_fn, score_fn = _tagger_functions(tagger)
+    scores = evaluate_seeds(tag_fn, seeds_dir, args.labels, score_fn=score_fn)
     print(json.dumps(scores.as_dict(), ensure_ascii=False, indent=2) if args.json else format_scores(scores))
     return 1 if scores.problems and not scores.files else 0
 

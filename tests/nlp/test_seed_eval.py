@@ -204,3 +204,17 @@ def test_operating_point_is_best_precision_at_required_recall(tmp_path):
     assert threshold == 0.5 and precision == pytest.approx(5 / 6) and recall == 1.0
     assert "召回率 ≥ 0.8 的最高精确率为 0.833" in format_scores(scores)
     assert evaluate_seeds(flags_cunzai, seeds, labels, baselines=False).operating_point is None
+
+
+def test_tag_fn_gets_document_kind_and_roles_when_it_takes_them(tmp_path):
+    seeds, labels = _write_set(tmp_path, {"a.txt": DOC_A, "b.txt": DOC_B})
+    seen = []
+
+    def tag(texts: list[str], kind: str | None = None, roles: list[str] | None = None) -> list[bool]:
+        seen.append((kind, len(roles), len(texts)))
+        return flags_cunzai(texts)
+
+    scores = evaluate_seeds(tag, seeds, labels, baselines=False)
+    assert scores.systems[0].total.precision == pytest.approx(0.75)
+    assert [(n_roles, n_texts) for _, n_roles, n_texts in seen] == [(6, 6), (3, 3)]
+    assert all(kind in {"minutes", "petition", "interview", "other"} for kind, _, _ in seen)
