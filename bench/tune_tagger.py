@@ -22,7 +22,7 @@ from nlp.tagger import FindingTagger  # noqa: E402
 from service import artefacts  # noqa: E402
 from service.settings import get_settings  # noqa: E402
 
-GRID = {"neighbours": [False, True], "semantic_weight": [0.03, 0.1, 0.2, 0.4], "c_items": [10.0, 20.0, 40.0]}
+GRID = {"semantic_weight": [0.03, 0.1, 0.2, 0.4], "c_items": [10.0, 20.0, 40.0]}
 
 
 def inner_split(examples):

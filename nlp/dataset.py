@@ -22,6 +22,10 @@ class Example:
     items: tuple[str, ...]
     voice: str = "other"
     source: str = ""
+    focus: int | None = None
+    """三个聚焦 when the text's writer stated it (labels.md); None means "as the primary item's"."""
+    discipline: str | None = None
+    """Discipline when stated: one of the six, "无" for a shortfall that is no breach; None as above."""
 
     @property
     def is_finding(self) -> bool:
@@ -60,8 +64,17 @@ def load_examples(directory: Path = FINDINGS_DIR, aliases: dict[str, str] | None
             seen.add(text)
             items = tuple(row.get("items") or ()) if row.get("is_finding", True) else ()
             items = tuple(dict.fromkeys(aliases.get(i, i) for i in items))
-            examples.append(Example(text, items, row.get("voice", "other"), path.stem))
+            examples.append(Example(text, items, row.get("voice", "other"), path.stem,
+                                    focus=row.get("focus") if items else None,
+                                    discipline=_stated_discipline(row) if items else None))
     return examples
+
+
+def _stated_discipline(row: dict) -> str | None:
+    """A JSON null is a stated "no breach" (无); a missing key leaves it to the item."""
+    if "discipline" not in row:
+        return None
+    return row["discipline"] or "无"
 
 
 def train_dev(examples: list[Example]) -> tuple[list[Example], list[Example]]:

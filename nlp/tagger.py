@@ -2,17 +2,20 @@
 
 A scikit-learn estimator combining three kinds of evidence:
 
-* lexical — TF-IDF over jieba words and character 1–3 grams, plus hits of each checklist item's
-  keywords and synonyms;
-* supervised — a logistic-regression model over those features for "is this a finding" and for
-  the checklist item (multinomial, one class per item);
+* lexical — TF-IDF over jieba words and character 1–3 grams, sentence-form cues
+  (``nlp.registers``: exhortation, quote, question, heading… against stated problems), and hits
+  of each checklist item's keywords and synonyms;
+* supervised — logistic regression for "is this a finding" (over everything) and for the
+  checklist item (multinomial over the text features);
 * semantic — cosine similarity of the text to every item's prototype (mean embedding of its
-  title, manifestations and synonyms) and to the nearest labelled training example of each item
-  (leave-one-out while fitting), from an injected embedder, z-scored per text.
+  title, manifestations and synonyms) from an injected embedder, z-scored per text.
 
-Probabilities are calibrated: the finding model by cross-validated sigmoid calibration, the item
-model by a temperature fitted on out-of-fold predictions. 三个聚焦 and discipline scores are the
-item distribution summed by each item's focus and discipline.
+An item's logit is the text model's logit plus one weight times its keyword hits and one weight
+times its prototype similarity; the two weights and a temperature are fitted for log-loss on a
+held-out fifth of the labelled texts, so item probabilities are calibrated. The finding model is
+calibrated by cross-validated sigmoid. 三个聚焦 and discipline each have a model of their own,
+trained on the focus and discipline the data states (an item implies its focus only most of the
+time), blended with the item distribution summed by each item's focus and discipline.
 """
 
 from __future__ import annotations
@@ -23,20 +26,22 @@ from typing import Callable, Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 
-from nlp import lexicon
+from nlp import lexicon, registers
 from nlp.checklist import Checklist
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 SECONDARY_WEIGHT = 0.6
 MULTI_LABEL_MIN = 0.25
+# Frequent words that carry no meaning as evidence even when the item model weights them.
+EVIDENCE_STOPWORDS = frozenset("没有 我们 他们 你们 一个 这个 那个 就是 还是 但是 因为 所以 自己 什么 这些 那些 "
+                               "可以 进行 有关 相关 以及 对于 其中 已经 这样 怎么 如果".split())
 
 
 def jieba_words(text: str) -> list[str]:
@@ -77,6 +82,7 @@ class TagResult:
     discipline: str | None
     discipline_score: float
     discipline_scores: dict[str, float]
+    form: str = "statement"
 
     def as_json(self, identifier=None) -> dict:
         evidence = [
@@ -89,7 +95,7 @@ class TagResult:
             "checklist": [{"id": i.id, "title": i.title, "score": round(i.score, 4)} for i in self.checklist],
             "focus": self.focus, "focus_score": round(self.focus_score, 4),
             "discipline": self.discipline, "discipline_score": round(self.discipline_score, 4),
-            "evidence": evidence,
+            "form": self.form, "evidence": evidence,
         }
 
 
@@ -98,69 +104,72 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
     (primary first; empty for a text that is not a finding)."""
 
     def __init__(self, checklist: Checklist | None = None, embed: EmbedFn | None = None, top_k: int = 3,
-                 c_items: float = 20.0, c_finding: float = 4.0, semantic_weight: float = 0.1,
-                 keyword_weight: float = 1.0, neighbours: bool = False, threshold: float = 0.5,
-                 calibrate_items: bool = True,
+                 c_items: float = 20.0, c_finding: float = 4.0, c_heads: float = 4.0,
+                 semantic_weight: float = 0.1, threshold: float = 0.5, calibrate_items: bool = True,
+                 cue_weight: float = 1.0, head_weight: float = 0.5, kind_thresholds: dict | None = None,
                  random_state: int = 0) -> None:
         self.checklist = checklist
         self.embed = embed
         self.top_k = top_k
         self.c_items = c_items
         self.c_finding = c_finding
+        self.c_heads = c_heads
         self.semantic_weight = semantic_weight
-        self.keyword_weight = keyword_weight
-        self.neighbours = neighbours
         self.threshold = threshold
         self.calibrate_items = calibrate_items
+        self.cue_weight = cue_weight
+        self.head_weight = head_weight
+        self.kind_thresholds = kind_thresholds
         self.random_state = random_state
 
     # ----- features
-    def _lexical_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+    def _text_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Words, character n-grams and sentence-form cues: what the item model reads."""
+        return sparse.hstack([self.vectorizer_.transform(texts),
+                              sparse.csr_matrix(registers.cue_matrix(texts, self._cue_names()) * self.cue_weight)
+                              ]).tocsr()
+
+    def _cue_names(self) -> tuple[str, ...]:
+        return getattr(self, "cue_names_", registers.FIRST_CUES)
+
+    def _keyword_hits(self, texts: Sequence[str]) -> np.ndarray:
+        """Per item, log(1 + number of its keywords and synonyms in the text)."""
         hits = np.zeros((len(texts), len(self.item_ids_)), dtype=np.float32)
         for column, terms in enumerate(self.item_terms_):
             for row, text in enumerate(texts):
                 hits[row, column] = sum(1.0 for term in terms if term in text)
-        return sparse.csr_matrix(np.log1p(hits) * self.keyword_weight)
+        return np.log1p(hits)
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray | None:
         if self.embed is None or self.prototypes_ is None:
             return None
         return np.asarray(self.embed(list(texts)), dtype=np.float32)
 
-    def _neighbour_similarity(self, similarity_to_examples: np.ndarray) -> np.ndarray:
-        """Per item, the highest similarity to a training example labelled with that item."""
-        out = np.full((similarity_to_examples.shape[0], len(self.item_ids_)), -1.0, dtype=np.float32)
-        for column, members in enumerate(self.example_members_):
-            if len(members):
-                out[:, column] = similarity_to_examples[:, members].max(axis=1)
-        return out
-
-    def _semantic_features(self, texts: Sequence[str], vectors: np.ndarray | None = None,
-                           leave_one_out: bool = False) -> np.ndarray | None:
-        """``[prototype similarity | nearest labelled example similarity]`` per item, or None."""
-        vectors = self._embed(texts) if vectors is None else vectors
+    def _similarity(self, vectors: np.ndarray | None, n: int) -> np.ndarray:
+        """Per item, the text's cosine to the item prototype, z-scored per text (zeros without an embedder)."""
         if vectors is None:
-            return None
-        prototype = vectors @ self.prototypes_.T
-        if self.example_vectors_ is None:
-            return prototype
-        to_examples = vectors @ self.example_vectors_.T
-        if leave_one_out:
-            np.fill_diagonal(to_examples, -1.0)
-        return np.hstack([prototype, self._neighbour_similarity(to_examples)])
+            return np.zeros((n, len(self.item_ids_)), dtype=np.float32)
+        return _zscore_rows(vectors @ self.prototypes_.T)
 
-    def _features(self, texts: Sequence[str], semantic: np.ndarray | None = None) -> sparse.csr_matrix:
-        semantic = self._semantic_features(texts) if semantic is None else semantic
-        parts = [self.vectorizer_.transform(texts), self._lexical_features(texts)]
-        if semantic is not None:
-            blocks = np.hsplit(semantic, semantic.shape[1] // len(self.item_ids_))
-            parts.append(sparse.csr_matrix(np.hstack(
-                [_zscore_rows(b) * self.semantic_weight for b in blocks]
-                + [b.max(axis=1, keepdims=True) for b in blocks])))
-        return sparse.hstack(parts).tocsr()
+    def _views(self, texts: Sequence[str], vectors: np.ndarray | None = None):
+        texts = list(texts)
+        vectors = self._embed(texts) if vectors is None else vectors
+        return (self._text_features(texts), self._keyword_hits(texts), self._similarity(vectors, len(texts)),
+                vectors)
+
+    def _finding_features(self, text_features, hits: np.ndarray, similarity: np.ndarray) -> sparse.csr_matrix:
+        return sparse.hstack([
+            text_features, sparse.csr_matrix(hits),
+            sparse.csr_matrix(np.hstack([similarity * self.semantic_weight, similarity.max(axis=1, keepdims=True),
+                                         hits.max(axis=1, keepdims=True)])),
+        ]).tocsr()
 
     # ----- estimator API
-    def fit(self, texts: Sequence[str], labels: Sequence[Sequence[str]]) -> FindingTagger:
+    def fit(self, texts: Sequence[str], labels: Sequence[Sequence[str]],
+            focus: Sequence[int | None] | None = None,
+            discipline: Sequence[str | None] | None = None) -> FindingTagger:
+        """``focus``/``discipline``: per text, the value its labeller stated, or None to take the
+        primary item's."""
         if self.checklist is None:
             raise ValueError("FindingTagger needs a checklist")
         texts = list(texts)
@@ -170,134 +179,184 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self.item_terms_ = [sorted({t for t in [*item.keywords, *item.synonyms] if len(t) >= 2}) for item in items]
         self.item_focus_ = np.array([item.focus for item in items])
         self.item_discipline_ = np.array([item.discipline for item in items])
-        try:  # ids merged into another item (aliases) train that item
-            labels = [self.checklist.resolve_all(ids) for ids in labels]
+        resolve = getattr(self.checklist, "resolve", lambda item_id: item_id)
+        try:
+            labels = [list(dict.fromkeys(resolve(i) for i in ids)) for ids in labels]
         except KeyError as error:
-            raise ValueError(error.args[0]) from None
+            raise ValueError(f"labels name items missing from the checklist: {error}") from None
+        unknown = {i for ids in labels for i in ids} - set(self.item_index_)
+        if unknown:
+            raise ValueError(f"labels name items missing from the checklist: {sorted(unknown)[:5]}")
 
         descriptions = [[item.title, *item.manifestations, *item.synonyms] for item in items]
+        description_texts = [d for group in descriptions for d in group]
+        description_targets = [i for i, group in enumerate(descriptions) for _ in group]
         self.vectorizer_ = FeatureUnion([
             ("words", TfidfVectorizer(analyzer=jieba_words, ngram_range=(1, 1), min_df=1, sublinear_tf=True)),
             ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True,
                                       max_features=60000)),
         ])
-        self.vectorizer_.fit(texts + [d for group in descriptions for d in group])
+        self.vectorizer_.fit(texts + description_texts)
+        self.cue_names_ = registers.CUE_NAMES
         self.prototypes_ = None
         self.phrases_, self.phrase_vectors_, self.phrase_owner_ = [], None, np.zeros(0, dtype=int)
         if self.embed is not None:
-            phrases = [d for group in descriptions for d in group]
-            owners = [i for i, group in enumerate(descriptions) for _ in group]
-            vectors = np.asarray(self.embed(phrases), dtype=np.float32)
-            self.phrases_, self.phrase_vectors_, self.phrase_owner_ = phrases, vectors, np.array(owners)
+            vectors = np.asarray(self.embed(description_texts), dtype=np.float32)
+            self.phrases_, self.phrase_vectors_ = description_texts, vectors
+            self.phrase_owner_ = np.array(description_targets)
             prototypes = np.vstack([vectors[self.phrase_owner_ == i].mean(axis=0) for i in range(len(items))])
             self.prototypes_ = prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)
 
-        self.example_vectors_, self.example_members_ = None, []
-        semantic = None
-        if self.prototypes_ is not None:
-            vectors = self._embed(texts)
-            if self.neighbours:
-                self.example_vectors_ = vectors
-                self.example_members_ = [np.flatnonzero([item_id in ids for ids in labels])
-                                         for item_id in self.item_ids_]
-            semantic = self._semantic_features(texts, vectors, leave_one_out=True)
-        features = self._features(texts, semantic)
+        text_features, hits, similarity, _ = self._views(texts)
+        features = self._finding_features(text_features, hits, similarity)
         is_finding = np.array([bool(ids) for ids in labels], dtype=int)
         base = LogisticRegression(C=self.c_finding, max_iter=3000, class_weight="balanced")
         self.finding_model_ = CalibratedClassifierCV(base, method="sigmoid", cv=3).fit(features, is_finding)
 
-        # Item model: one row per (text, item); descriptions act as extra, lightly weighted rows.
+        # Item model over the text alone; keyword hits and prototype similarity enter each item's
+        # logit with one weight each (fitted on held-out rows), not as 2×|items| shared columns.
         rows, targets, weights = [], [], []
         for row, ids in enumerate(labels):
             for rank, item_id in enumerate(ids):
                 rows.append(row)
                 targets.append(self.item_index_[item_id])
                 weights.append(1.0 if rank == 0 else SECONDARY_WEIGHT)
-        description_texts = [d for group in descriptions for d in group]
-        description_targets = [i for i, group in enumerate(descriptions) for _ in group]
-        item_features = sparse.vstack([features[rows], self._features(description_texts)]).tocsr()
-        item_targets = np.array(targets + description_targets)
-        item_weights = np.array(weights + [0.5] * len(description_targets))
-        self.item_model_ = LogisticRegression(C=self.c_items, max_iter=3000)
-        self.item_model_.fit(item_features, item_targets, sample_weight=item_weights)
+        rows, targets, weights = np.array(rows), np.array(targets), np.array(weights)
+        descriptions_x = self._text_features(description_texts)
+        self.item_model_ = LogisticRegression(C=self.c_items, max_iter=500, tol=1e-3, warm_start=True)
+        self.mix_ = (1.0, 1.0, 1.0)  # keyword weight, similarity weight, temperature
+        if self.calibrate_items:
+            self.mix_ = self._fit_mix(text_features, hits, similarity, rows, targets, weights,
+                                      descriptions_x, np.array(description_targets))
+        # Every item has description rows, so the classes match and the fit continues from the held-out one.
+        self.item_model_.fit(sparse.vstack([text_features[rows], descriptions_x]).tocsr(),
+                             np.concatenate([targets, description_targets]),
+                             sample_weight=np.concatenate([weights, np.full(len(description_targets), 0.5)]))
         self.item_model_.coef_ = self.item_model_.coef_.astype(np.float32)  # halves the artefact
-        self.temperature_ = (self._fit_temperature(item_features, item_targets, item_weights)
-                             if self.calibrate_items else 1.0)
+        self._fit_heads(features, labels, focus, discipline)
         self.classes_ = np.array([False, True])
         return self
 
-    def _fit_temperature(self, features, targets, weights) -> float:
-        """Temperature minimising out-of-fold log-loss of the item model (3 folds)."""
-        counts = np.bincount(targets, minlength=len(self.item_ids_))
-        keep = counts[targets] >= 3
-        if keep.sum() < 30:
-            return 1.0
-        features, targets, weights = features[keep], targets[keep], weights[keep]
-        logits = np.zeros((len(targets), len(self.item_ids_)))
-        folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=self.random_state)
-        for train, test in folds.split(features, targets):
-            model = LogisticRegression(C=self.c_items, max_iter=2000)
-            model.fit(features[train], targets[train], sample_weight=weights[train])
-            fold_logits = np.full((len(test), len(self.item_ids_)), -30.0)
-            fold_logits[:, model.classes_] = model.decision_function(features[test])
-            logits[test] = fold_logits
+    def _item_logits(self, model, text_features, hits, similarity, mix) -> np.ndarray:
+        keyword_weight, similarity_weight, temperature = mix
+        logits = np.full((text_features.shape[0], len(self.item_ids_)), -30.0)
+        logits[:, model.classes_] = model.decision_function(text_features)
+        return (logits + keyword_weight * hits + similarity_weight * similarity) / temperature
 
-        def loss(temperature: float) -> float:
-            scaled = logits / temperature
+    def _fit_mix(self, text_features, hits, similarity, rows, targets, weights, descriptions_x,
+                 description_targets) -> tuple[float, float, float]:
+        """Keyword weight, similarity weight and temperature minimising log-loss on a held-out fifth
+        of the labelled texts (split by text, fixed seed)."""
+        generator = np.random.default_rng(self.random_state)
+        held_texts = generator.random(text_features.shape[0]) < 0.2
+        held = held_texts[rows]
+        if held.sum() < 30:
+            return (1.0, 1.0, 1.0)
+        model = self.item_model_.fit(
+            sparse.vstack([text_features[rows[~held]], descriptions_x]).tocsr(),
+            np.concatenate([targets[~held], description_targets]),
+            sample_weight=np.concatenate([weights[~held], np.full(len(description_targets), 0.5)]))
+        base = np.full((held.sum(), len(self.item_ids_)), -30.0)
+        base[:, model.classes_] = model.decision_function(text_features[rows[held]])
+        held_hits, held_similarity = hits[rows[held]], similarity[rows[held]]
+        held_targets, held_weights = targets[held], weights[held]
+
+        def loss(x: np.ndarray) -> float:
+            scaled = (base + x[0] * held_hits + x[1] * held_similarity) / np.exp(x[2])
             scaled -= scaled.max(axis=1, keepdims=True)
             log_probs = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-            return float(-(log_probs[np.arange(len(targets)), targets] * weights).sum() / weights.sum())
+            return float(-(log_probs[np.arange(len(held_targets)), held_targets] * held_weights).sum()
+                         / held_weights.sum())
 
-        return float(minimize_scalar(loss, bounds=(0.05, 20.0), method="bounded").x)
+        result = minimize(loss, np.array([1.0, 1.0, 0.0]), method="L-BFGS-B",
+                          bounds=[(0.0, 20.0), (0.0, 20.0), (np.log(0.05), np.log(20.0))])
+        return (float(result.x[0]), float(result.x[1]), float(np.exp(result.x[2])))
 
-    def _item_probabilities(self, features) -> np.ndarray:
-        logits = np.full((features.shape[0], len(self.item_ids_)), -30.0)
-        logits[:, self.item_model_.classes_] = self.item_model_.decision_function(features)
-        logits /= self.temperature_
+    def _fit_heads(self, features, labels, focus, discipline) -> None:
+        """Focus and discipline models over the findings' features."""
+        positives = [row for row, ids in enumerate(labels) if ids]
+        primary = [self.checklist.get(labels[row][0]) for row in positives]
+        focus_targets = [(focus[row] if focus is not None and focus[row] else item.focus)
+                         for row, item in zip(positives, primary)]
+        discipline_targets = [(discipline[row] if discipline is not None and discipline[row] else item.discipline)
+                              for row, item in zip(positives, primary)]
+        self.focus_model_ = self._head(features[positives], focus_targets)
+        self.discipline_model_ = self._head(features[positives], discipline_targets)
+
+    def _head(self, features, targets: list) -> LogisticRegression | None:
+        """None when the data states a single value: the item distribution then decides alone."""
+        if len(set(targets)) < 2:
+            return None
+        return LogisticRegression(C=self.c_heads, max_iter=1000, tol=1e-3).fit(features, np.array(targets))
+
+    def _blend(self, model, features, items: np.ndarray, item_values: np.ndarray) -> list[dict]:
+        """Per text, ``{value: probability}``: the head's distribution blended with the item
+        distribution summed by each item's value."""
+        classes = [] if model is None else model.classes_.tolist()
+        values = list(dict.fromkeys([*classes, *np.unique(item_values).tolist()]))
+        summed = np.stack([items[:, item_values == v].sum(axis=1) for v in values], axis=1)
+        if model is None:
+            return [dict(zip(values, map(float, row))) for row in summed]
+        head = np.zeros((features.shape[0], len(values)))
+        head[:, [values.index(v) for v in classes]] = model.predict_proba(features)
+        blended = self.head_weight * head + (1.0 - self.head_weight) * summed
+        return [dict(zip(values, map(float, row))) for row in blended]
+
+    def _item_probabilities(self, text_features, hits, similarity) -> np.ndarray:
+        logits = self._item_logits(self.item_model_, text_features, hits, similarity, self.mix_)
         logits -= logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability that each text is a finding, as ``[[p_not, p_finding], ...]``."""
-        return self.finding_model_.predict_proba(self._features(list(texts)))
+        text_features, hits, similarity, _ = self._views(texts)
+        return self.finding_model_.predict_proba(self._finding_features(text_features, hits, similarity))
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_proba(texts)[:, 1] >= self.threshold
 
     def predict_items(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of each checklist item given that the text is a finding, ``(n, n_items)``."""
-        return self._item_probabilities(self._features(list(texts)))
+        text_features, hits, similarity, _ = self._views(texts)
+        return self._item_probabilities(text_features, hits, similarity)
 
     # ----- the product
-    def tag(self, texts: Sequence[str], evidence: bool = True) -> list[TagResult]:
+    def threshold_for(self, kind: str | None) -> float:
+        """The finding threshold for a document kind: long reports and notices (kind "other") mostly
+        restate measures and exhortations in the vocabulary of problems, so they may ask for more."""
+        thresholds = getattr(self, "kind_thresholds", None) or {}  # None in artefacts saved before it existed
+        return thresholds.get(kind, self.threshold)
+
+    def tag(self, texts: Sequence[str], evidence: bool = True, kind: str | None = None) -> list[TagResult]:
         texts = list(texts)
+        threshold = self.threshold_for(kind)
         if not texts:
             return []
-        vectors = self._embed(texts)
-        features = self._features(texts, self._semantic_features(texts, vectors))
+        text_features, hits, similarity, vectors = self._views(texts)
+        features = self._finding_features(text_features, hits, similarity)
         finding = self.finding_model_.predict_proba(features)[:, 1]
-        items = self._item_probabilities(features)
+        items = self._item_probabilities(text_features, hits, similarity)
+        all_focus = self._blend(self.focus_model_, features, items, self.item_focus_)
+        all_discipline = self._blend(self.discipline_model_, features, items, self.item_discipline_)
         results = []
         for row, text in enumerate(texts):
             order = np.argsort(-items[row])[: self.top_k]
-            # a model trained before items were merged names their aliases: report the current item
-            ranked = [ItemScore(self.checklist.resolve(self.item_ids_[i]), self.checklist.get(self.item_ids_[i]).title,
+            ranked = [ItemScore(self.item_ids_[i], self.checklist.by_id[self.item_ids_[i]].title,
                                 float(items[row, i])) for i in order]
             if evidence:
                 for item in ranked[:1]:
-                    item.evidence = self.explain(text, item.id, features[row],
+                    item.evidence = self.explain(text, item.id, text_features[row],
                                                  None if vectors is None else vectors[row])
-            focus_scores = {int(f): float(items[row, self.item_focus_ == f].sum()) for f in np.unique(self.item_focus_)}
-            discipline_scores = {str(d): float(items[row, self.item_discipline_ == d].sum())
-                                 for d in np.unique(self.item_discipline_)}
+            focus_scores = {int(f): p for f, p in all_focus[row].items()}
+            discipline_scores = {str(d): p for d, p in all_discipline[row].items()}
             focus = max(focus_scores, key=focus_scores.get)
             discipline = max(discipline_scores, key=discipline_scores.get)
             results.append(TagResult(
-                is_finding=bool(finding[row] >= self.threshold), finding_score=float(finding[row]),
+                is_finding=bool(finding[row] >= threshold), finding_score=float(finding[row]),
                 checklist=ranked, focus=focus, focus_score=focus_scores[focus], focus_scores=focus_scores,
                 discipline=discipline, discipline_score=discipline_scores[discipline],
-                discipline_scores=discipline_scores,
+                discipline_scores=discipline_scores, form=registers.sentence_form(text),
             ))
         return results
 
@@ -329,7 +388,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             for index in np.argsort(-contributions.data)[:4]:
                 weight = float(contributions.data[index])
                 word = str(vocabulary[contributions.col[index]])
-                if weight <= 0 or word in seen:
+                if weight <= 0 or word in seen or len(word) < 2 or word in EVIDENCE_STOPWORDS:
                     continue
                 start = text.find(word)
                 out.append(Evidence("word", word, start if start >= 0 else None,

@@ -11,4 +11,5 @@ SEED = 20241
 
 def fit_tagger(checklist: Checklist, examples: list[Example], embed: EmbedFn | None) -> FindingTagger:
     tagger = FindingTagger(checklist=checklist, embed=embed, random_state=SEED)
-    return tagger.fit([e.text for e in examples], [list(e.items) for e in examples])
+    return tagger.fit([e.text for e in examples], [list(e.items) for e in examples],
+                      focus=[e.focus for e in examples], discipline=[e.discipline for e in examples])

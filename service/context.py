@@ -33,8 +33,9 @@ def finding_tagger(settings: Settings | None = None):
         log.warning("no trained tagger: findings are stored untagged")
         return None
 
-    def tag(texts: list[str]) -> list[dict]:
-        return [dict(result.as_json(), labels=tagger.labels_of(result)) for result in tagger.tag(texts)]
+    def tag(texts: list[str], kind: str | None = None) -> list[dict]:
+        """``kind``: the document kind the texts come from, which may set the finding threshold."""
+        return [dict(result.as_json(), labels=tagger.labels_of(result)) for result in tagger.tag(texts, kind=kind)]
 
     return tag
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from nlp import parsing
+from nlp import parsing, registers
 from nlp.pipeline import DocumentAnalysis, analyse
 from nlp.types import DocumentKind, ParseError
 from service.originals import OriginalStore
@@ -57,8 +57,8 @@ def to_new_document(analysis: DocumentAnalysis, filename: str, data: bytes, sha2
             seq=seq, text=finding.text, start=finding.start, end=finding.end,
             source_start=source_start, source_end=source_end, page=analysis.page_of(finding.start),
             speaker=finding.speaker, role=finding.role, allegation=finding.allegation,
-            entities=[{"label": e.label, "text": e.text, "start": e.start, "end": e.end, "value": e.value}
-                      for e in finding.entities],
+            entities=[{"label": e.label, "text": e.text, "start": e.start, "end": e.end, "value": e.value,
+                       **({"extra": e.extra} if e.extra else {})} for e in finding.entities],
             tags=tags[seq] if tags else None,
         ))
     parsed = analysis.parsed
@@ -105,7 +105,11 @@ class Ingestor:
         except ParseError as error:
             log.info("rejected file sha256=%s code=%s", sha256[:12], error.code)
             return IngestResult(label, "error", error_code=error.code, message=error.message)
-        tags = self.tagger([f.text for f in analysis.findings]) if self.tagger and analysis.findings else None
+        tags = None
+        if self.tagger and analysis.findings:
+            tags = registers.gate_record_roles(
+                self.tagger([f.text for f in analysis.findings], analysis.kind.kind.value),
+                [f.role for f in analysis.findings])
         original = self.originals.put(data, sha256, Path(filename).suffix)
         try:
             document_id = self.repository.add_document(

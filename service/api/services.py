@@ -48,11 +48,11 @@ JOB_TAG_CHUNK = 32
 def _locked(tag, lock: threading.Lock):
     """The ingest tagger, taking the shared lock per chunk of findings: a 400-finding document
     otherwise held it for ~30 s and stalled every interactive /api/tag call (bench/service.py)."""
-    def call(texts: list[str]) -> list[dict]:
+    def call(texts: list[str], kind: str | None = None) -> list[dict]:
         tagged: list[dict] = []
         for start in range(0, len(texts), JOB_TAG_CHUNK):
             with lock:
-                tagged += tag(texts[start:start + JOB_TAG_CHUNK])
+                tagged += tag(texts[start:start + JOB_TAG_CHUNK], kind)
         return tagged
     return call
 

@@ -30,7 +30,7 @@ def test_estimator_contract(small):
     assert tagger.get_params()["top_k"] == 3
     assert [i.id for i in clone(tagger).get_params()["checklist"].items] == tagger.item_ids_
     assert not hasattr(clone(tagger), "item_model_")
-    assert tagger.temperature_ > 0 and len(tagger.item_ids_) == len(checklist.items)
+    assert tagger.mix_[2] > 0 and len(tagger.item_ids_) == len(checklist.items)
 
 
 def test_probabilities_are_well_formed(small):

@@ -1,0 +1,92 @@
+"""Sentence form: cues that tell a stated problem from the rest of a document.
+
+Real documents surround their problems with text that shares the problem's vocabulary:
+exhortations (要…必须…), leaders' quotes, headings, questions put by the interviewer, thanks,
+plans, signature and form lines. The cues below are features of the finding model (which learns
+their weights) and give each sentence a form that later stages can use, e.g. a report draft
+that must not pre-tick an exhortation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+FORMS = ("heading", "question", "exhortation", "quote", "thanks", "plan", "form_line", "statement")
+
+_CUES: dict[str, re.Pattern] = {
+    "heading": re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+[章节部分条]"
+                          r"|[0-9]{1,2}[.、．](?!\d))\S{0,24}$"),
+    "enumerator": re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）"
+                             r"|[0-9]{1,2}[.、．](?!\d)|首先|其次|再次|最后)"),
+    "question": re.compile(r"[？?]\s*$|^(?:请你|请您|你|您)(?:谈谈|说说|介绍|讲讲|是否|对|知道|了解|认为)"
+                           r"|(?:吗|呢|么)[？?。]?\s*$|有没有|是否了解|怎么看"),
+    "exhortation": re.compile(r"^(?:要|必须|务必|切实|进一步|坚决|全面|持续|始终|着力|扎实|各[级单位部门支部乡镇]+要|我们要|大家要)"
+                              r"|(?:要|必须|务必)(?:高度重视|切实|坚持|认真|加强|强化|落实|做到|把)"),
+    "quote": re.compile(r"总书记|指出[：:“]|强调[：:“]|讲话(?:中|精神)|重要论述|重要指示|“[^”]{12,}”"),
+    "thanks": re.compile(r"感谢|谢谢|致谢|辛苦了|表示感谢"),
+    "plan": re.compile(r"^(?:下一步|今后|下步|接下来|我们将|将继续|拟于|计划于)|下一步"),
+    "form_line": re.compile(r"(?:签字|签名|盖章|手印|记录人|谈话人|被谈话人|联系电话|身份证号)[：:]?\s*\S{0,12}$"
+                            r"|^\S{1,8}[：:]\s*\S{0,16}$"),
+    "achievement": re.compile(r"(?:共|累计|已|先后)(?:开展|完成|发现|移交|督办|整改|召开|培训|处理|办结)"
+                              r"|(?:完成率|覆盖率|办结率)|全覆盖"),
+    "problem": re.compile(r"存在|不到位|不严格|不规范|不及时|不够|不力|不足|违规|违反|违纪|擅自|私自|虚报|冒领|侵占|挪用|"
+                          r"截留|克扣|套取|收受|索要|吃拿卡要|优亲厚友|未按|未经|未能|没有|流于形式|走过场|打折扣|"
+                          r"弱化|缺失|缺位|滞后|薄弱|问题"),
+    "money": re.compile(r"\d[\d,.]*\s*(?:万?元|万)"),
+    "first_person": re.compile(r"我们?|俺|咱们?|本人"),
+    "rule": re.compile(r"不得|严禁|禁止|应当|须|一律|原则上"),
+    "request": re.compile(r"建议|希望|能不能|能否|请求|恳请|麻烦|帮忙|怎么办|怎么处理|咨询|请问|求助"),
+}
+_OFFICIAL = re.compile(r"书记|主任|局长|镇长|乡长|县长|区长|村长|组长|科长|所长|站长|院长|校长|部长|干部|领导|村委|"
+                       r"两委|政府|党委|党组|支部|机关|单位|公职|党员|纪委|巡察|公款|公车|财政|低保|补偿款|集体|"
+                       r"镇里|乡里|县里|街道|社区|执法|审批|经办")
+_PRIVATE = re.compile(r"邻居|邻里|村民|朋友|亲戚|兄弟|商场|健身房|物业|开发商|商家|店家|老板|公司|网购|快递|房东|租客")
+_CUE_PREDICATES = {
+    **{name: pattern.search for name, pattern in _CUES.items()},
+    # A complaint that names only private parties is a dispute, not a finding (labels.md).
+    "private_only": lambda text: bool(_PRIVATE.search(text)) and not _OFFICIAL.search(text),
+    "official": _OFFICIAL.search,
+}
+CUE_NAMES = tuple(_CUE_PREDICATES)
+FIRST_CUES = CUE_NAMES[:12]
+"""The cues of the first models that used them, for artefacts saved before the later ones."""
+
+
+def cue_matrix(texts: Sequence[str], names: Sequence[str] = CUE_NAMES) -> np.ndarray:
+    """One row per text: 0/1 per cue of ``names``, then log length."""
+    out = np.zeros((len(texts), len(names) + 1), dtype=np.float32)
+    for row, text in enumerate(texts):
+        stripped = text.strip()
+        for column, name in enumerate(names):
+            out[row, column] = 1.0 if _CUE_PREDICATES[name](stripped) else 0.0
+        out[row, -1] = np.log1p(len(stripped)) / 5.0
+    return out
+
+
+def sentence_form(text: str) -> str:
+    """The form of one sentence (see ``FORMS``); "statement" when no other form fits."""
+    stripped = text.strip()
+    problem = bool(_CUES["problem"].search(stripped))
+    for form in ("form_line", "heading", "question", "thanks", "quote", "exhortation", "plan"):
+        if _CUES[form].search(stripped):
+            if form in ("exhortation", "plan", "quote") and problem and len(stripped) > 40:
+                continue  # "要…" leading into a stated problem is still a statement of it
+            return form
+    return "statement"
+
+
+RECORD_ROLES = frozenset({"question", "row"})
+"""Segment roles that belong to the record itself: the interviewer's questions, form rows."""
+
+
+def gate_record_roles(tags: list[dict], roles: Sequence[str]) -> list[dict]:
+    """Tags of segments whose role belongs to the record are kept (for review) but never a finding."""
+    out = []
+    for tag, role in zip(tags, roles):
+        if role in RECORD_ROLES and tag.get("is_finding"):
+            tag = dict(tag, is_finding=False, labels=[], form="question" if role == "question" else "form_line")
+        out.append(tag)
+    return out
