@@ -478,14 +478,14 @@ def _tagger_functions(tagger):
         from nlp.registers import gate_record_roles
     except ImportError:
         gate_record_roles = None
-    cache: dict[tuple, list] = {}
+    last: dict = {"key": None, "kind": None, "results": []}  # evaluate_seeds scores a file, then its scores
 
     def results(texts: list[str], kind: str | None) -> list:
         key = (kind, *texts)
-        if key not in cache:
-            cache.clear()
-            cache[key] = tagger.tag(texts, evidence=False, **({"kind": kind} if takes_kind else {}))
-        return cache[key]
+        if last["key"] != key:
+            last.update(key=key, kind=kind,
+                        results=tagger.tag(texts, evidence=False, **({"kind": kind} if takes_kind else {})))
+        return last["results"]
 
     def tag_fn(texts: list[str], kind: str | None = None, roles: list[str] | None = None) -> list[bool]:
         tags = [{"is_finding": r.is_finding} for r in results(texts, kind)]
@@ -494,7 +494,7 @@ def _tagger_functions(tagger):
         return [t["is_finding"] for t in tags]
 
     def score_fn(texts: list[str]) -> list[float]:
-        return [r.finding_score for r in results(texts, next(iter(cache), (None,))[0])]
+        return [r.finding_score for r in results(texts, last["kind"])]
 
     return tag_fn, score_fn
 
