@@ -37,7 +37,9 @@ class Calibration:
     """Weights of the ``calibrated`` fusion and the thresholds on its sum.
 
     ``score = vector·(cos − vector_center)/vector_scale + keyword·bm25/(bm25 + keyword_k)
-    + chars·cos_chars/chars_scale + items·cos_items``. Hits under ``floor`` are dropped; ``high`` and
+    + chars·cos_chars/chars_scale + items·cos_items``. Hits whose score *without the item term* is
+    under ``floor`` are dropped (the tagger gives off-topic text a confident item distribution too,
+    so item agreement ranks but does not vouch for relevance); ``high`` and
     ``medium`` split the rest into 高/中/低 相关. Defaults: :data:`DEFAULT_CALIBRATION`.
     """
 
@@ -263,7 +265,8 @@ class HybridIndex:
                      + cal.keyword * bm25 / (bm25 + cal.keyword_k)
                      + cal.chars * chars[identifier] / cal.chars_scale
                      + (cal.items * items if items is not None else 0.0))
-            if score < floor and not (identifier in keyword_hits and self._has_every_word(query, identifier)):
+            evidence = score - (cal.items * items if items is not None else 0.0)  # the floor ignores items:
+            if evidence < floor and not (identifier in keyword_hits and self._has_every_word(query, identifier)):
                 continue  # under the floor, unless it holds every word typed (a short keyword query)
             entry = self.entries[identifier]
             hits.append(Hit(identifier, score, entry.text, entry.meta, vector.get(identifier), None,

@@ -309,6 +309,9 @@ def floor_report(rows: Sequence[dict], parts: Components, vector_side: str, cal:
     all_texts = list(texts) + list(off_topic)
     available = signals(all_texts, parts)
     n = len(texts)
+    # the floor is on the score without the item term (as in HybridIndex); ranking uses all of it
+    evidence = calibrated_matrix(replace(cal, items=0.0), available[vector_side], available["bm25"],
+                                 available["chars"], None)[:, :n]
     matrix = calibrated_matrix(cal, available[vector_side], available["bm25"], available["chars"],
                                available.get("items"))[:, :n]
     first_relevant, top_real = [], []
@@ -317,19 +320,20 @@ def floor_report(rows: Sequence[dict], parts: Components, vector_side: str, cal:
             continue
         row = matrix[a].copy()
         row[a] = -np.inf
-        top_real.append(float(row.max()))
+        top_real.append(float(np.delete(evidence[a], a).max()))
         order = np.argsort(-row, kind="stable")[:10]
-        hit = next((float(row[b]) for b in order if b in relevant[a]), None)
+        hit = next((float(evidence[a, b]) for b in order if b in relevant[a]), None)
         if hit is not None:
             first_relevant.append(hit)
-    off = [float(matrix[n + j].max()) for j in range(len(off_topic))]
+    off = [float(evidence[n + j].max()) for j in range(len(off_topic))]
     from index.hybrid import in_domain
     from nlp.checklist import load_checklist
     from service.search import search_vocabulary
 
     vocabulary = search_vocabulary(load_checklist())
     short = signals(list(texts) + list(IN_DOMAIN), parts)
-    short_matrix = calibrated_matrix(cal, short[vector_side], short["bm25"], short["chars"], short.get("items"))[:, :n]
+    short_matrix = calibrated_matrix(replace(cal, items=0.0), short[vector_side], short["bm25"], short["chars"],
+                                     None)[:, :n]
     in_domain_top = {q: (round(float(short_matrix[n + j].max()), 3), in_domain(q, vocabulary))
                      for j, q in enumerate(IN_DOMAIN)}
     off_in_domain = {q: in_domain(q, vocabulary) for q in off_topic}
