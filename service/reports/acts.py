@@ -3,7 +3,8 @@
 Two findings are one act when they name the same person *and* share a concrete anchor — an amount,
 a date, a project — or at least two objects (补偿款, 账户…); or when their texts are near-identical
 (the same sentence in the PDF and the DOCX of one interview). Generic sentences with no shared
-anchor are never merged, however similar they sound. Near-identical documents count once as a source.
+anchor are never merged, however similar they sound. Within one document, sentences about the same
+person under the same checklist item are one act told in several sentences. Near-identical documents count once as a source.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class ActKey:
     anchors: frozenset[tuple[str, str]]
     objects: frozenset[str]
     shingles: frozenset[str]
+    document_id: int = 0
+    items: frozenset[str] = frozenset()
 
 
 def shingles(text: str) -> frozenset[str]:
@@ -43,7 +46,8 @@ def near_identical(a: frozenset[str], b: frozenset[str], threshold: float = SAME
     return len(a & b) / len(a | b) >= threshold
 
 
-def act_key(finding: FindingRecord, document: DocumentDetail | None, known: frozenset[str] = frozenset()) -> ActKey:
+def act_key(finding: FindingRecord, document: DocumentDetail | None, known: frozenset[str] = frozenset(),
+            items: Sequence[str] = ()) -> ActKey:
     """``known``: names of the round's persons, counted when the text names them (the entity
     recogniser may miss a name in one sentence that it found in another)."""
     anchors = {("money", str(float(e["value"]))) for e in finding.entities if e["label"] == "money"}
@@ -52,7 +56,8 @@ def act_key(finding: FindingRecord, document: DocumentDetail | None, known: froz
     objects = {w for w, flag, _ in lexicon.tagged_words(finding.text)
                if flag in _OBJECT_FLAGS and len(w) >= 2 and w not in _GENERIC}
     persons = set(persons_of(finding, document)) | {n for n in known if n in finding.text}
-    return ActKey(frozenset(persons - roles(document)), frozenset(anchors), frozenset(objects), shingles(finding.text))
+    return ActKey(frozenset(persons - roles(document)), frozenset(anchors), frozenset(objects), shingles(finding.text),
+                  finding.document_id, frozenset(items))
 
 
 def same_act(a: ActKey, b: ActKey) -> bool:
@@ -60,6 +65,8 @@ def same_act(a: ActKey, b: ActKey) -> bool:
         return True
     if not a.persons & b.persons:
         return False
+    if a.document_id == b.document_id and a.items & b.items:  # one document telling one act in several sentences
+        return True
     return bool(a.anchors & b.anchors) or len(a.objects & b.objects) >= SHARED_OBJECTS
 
 

@@ -79,7 +79,7 @@ class RoundEvidence:
         """The round's acts; with ``checklist``, item ids are resolved to current items (unknown ones dropped)."""
         documents = [self.documents.get(s.finding.document_id) for s in self.sources]
         known = frozenset(n for s, d in zip(self.sources, documents) for n in persons_of(s.finding, d) if len(n) >= 2)
-        keys = [act_rules.act_key(s.finding, d, known) for s, d in zip(self.sources, documents)]
+        keys = [act_rules.act_key(s.finding, d, known, s.items) for s, d in zip(self.sources, documents)]
         out = []
         for indexes in act_rules.group(keys):
             members = sorted((self.sources[i] for i in indexes), key=lambda s: s.strength, reverse=True)
