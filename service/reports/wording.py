@@ -72,10 +72,11 @@ def roles(document: DocumentDetail | None) -> set[str]:
 
 def persons_of(finding: FindingRecord, document: DocumentDetail | None) -> list[str]:
     """Persons the finding is about: named in it, or the petition's reported persons when it names nobody."""
-    names = [e["text"] for e in finding.entities if e["label"] == "person"]
-    skip = roles(document) | ({finding.speaker} if finding.speaker and document and document.kind == "interview"
-                                else set())
-    names = [n for n in dict.fromkeys(names) if n not in skip]
+    involved = entities.persons_involved(finding.text, document.fields if document else None,
+                                         entities=finding.entities, speaker=finding.speaker,
+                                         kind=document.kind if document else None)
+    skip = roles(document)  # header roles (谈话人、记录人、主持人) even where a sentence names them as actors
+    names = [n for n in dict.fromkeys(p.name for p in involved if p.name) if n not in skip]
     if document is not None and document.kind == "petition":  # the reported person, named or implied
         reported = [p["name"] for p in document.fields.get("reported") or [] if p.get("name")]
         names = list(dict.fromkeys([r for r in reported if r in finding.text or not names] + names))
