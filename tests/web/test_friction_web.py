@@ -10,12 +10,10 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import PETITION_LINES, app_settings, serve_app
+from conftest import PETITION_LINES
 
 from service import context
-from service.api.app import create_app
-from service.settings import get_settings
-from web_fixtures import Server, browser, login, new_page  # noqa: F401  (fixtures)
+from web_fixtures import browser, login, new_page, running_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -28,16 +26,8 @@ EXTRA = ["三是镇财政所长期把应收的租金存放在个人账户，2023
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A real server without tagging on ingest (these flows need no trained model)."""
-    home = tmp_path_factory.mktemp("friction-web")
-    with pytest.MonkeyPatch.context() as patch:
-        settings = app_settings(patch, home, max_file_mb="5", tag_on_ingest="false", ocr="false")
-        app = create_app(settings)
-        try:
-            with serve_app(app) as base:
-                yield Server(base, home, settings, app)
-        finally:
-            get_settings.cache_clear()
-            context._repository.cache_clear()
+    with running_server(tmp_path_factory.mktemp("friction-web"), max_file_mb="5", tag_on_ingest="false", ocr="false") as running:
+        yield running
 
 
 def _no_script_problems(problems: list[str]) -> None:

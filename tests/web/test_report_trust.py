@@ -9,12 +9,9 @@ import re
 
 import pytest
 
-from conftest import app_settings, serve_app
 from service import context
-from service.api.app import create_app
-from service.settings import get_settings
 from service.storage import NewDocument, NewFinding
-from web_fixtures import Server, browser, login, new_page  # noqa: F401  (fixtures)
+from web_fixtures import browser, login, new_page, running_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -40,16 +37,8 @@ def _document(repository, inspection_id: int, filename: str, kind: str, rows: li
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A real server; no tagging on ingest is needed: the findings are stored with the tagger's tags."""
-    home = tmp_path_factory.mktemp("report-web-home")
-    with pytest.MonkeyPatch.context() as patch:
-        settings = app_settings(patch, home, tag_on_ingest="false", ocr="false")
-        app = create_app(settings)
-        try:
-            with serve_app(app) as base:
-                yield Server(base, home, settings, app)
-        finally:
-            get_settings.cache_clear()
-            context._repository.cache_clear()
+    with running_server(tmp_path_factory.mktemp("report-web-home"), tag_on_ingest="false", ocr="false") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

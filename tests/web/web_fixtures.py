@@ -9,6 +9,7 @@ unless the environment variable CI is set, where a missing prerequisite is a fai
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -53,22 +54,29 @@ class Server:
         return httpx.Client(base_url=self.base, headers=headers, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("web-home")
+@contextmanager
+def running_server(home: Path, **overrides: str):
+    """The real app served over HTTP with these settings, the settings caches cleared afterwards."""
     with pytest.MonkeyPatch.context() as patch:
-        settings = app_settings(patch, home, max_file_mb="5", tag_on_ingest="true", ocr="false")
-        if not (settings.models_dir / artefacts.TAGGER_FILE).exists():
-            missing(f"the trained tagging model is missing from {settings.models_dir} (run scripts/setup.sh)")
+        settings = app_settings(patch, home, **overrides)
         app = create_app(settings)
-        if app.state.services.runner.ingestor.tagger is None:
-            missing("tagging on ingest is not available (the trained model could not be loaded)")
         try:
             with serve_app(app) as base:
                 yield Server(base, home, settings, app)
         finally:
             get_settings.cache_clear()
             context._repository.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("web-home"), max_file_mb="5", tag_on_ingest="true",
+                        ocr="false") as running:
+        if not (running.settings.models_dir / artefacts.TAGGER_FILE).exists():
+            missing(f"the trained tagging model is missing from {running.settings.models_dir} (run scripts/setup.sh)")
+        if running.app.state.services.runner.ingestor.tagger is None:
+            missing("tagging on ingest is not available (the trained model could not be loaded)")
+        yield running
 
 
 @pytest.fixture(scope="module")
