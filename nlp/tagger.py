@@ -48,6 +48,17 @@ def jieba_words(text: str) -> list[str]:
     return [w for w in lexicon.words(text) if not re.fullmatch(r"[\W\d_]+", w)]
 
 
+_LEADING_ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|其[一二三四五六七八九十]|[（(][一二三四五六七八九十\d]+[）)]"
+                                 r"|[一二三四五六七八九十]+、|\d{1,2}[.、．](?!\d))[，,：:、]?")
+
+
+def lexical_form(text: str) -> str:
+    """What the lexical features read: list markers (一是、（二）) and the particular digits of
+    dates and amounts say nothing about whether a sentence states a problem, and training data
+    from one register would otherwise teach them as cues."""
+    return re.sub(r"\d", "0", _LEADING_ENUMERATOR.sub("", text))
+
+
 def _zscore_rows(matrix: np.ndarray) -> np.ndarray:
     mean = matrix.mean(axis=1, keepdims=True)
     std = matrix.std(axis=1, keepdims=True)
@@ -125,7 +136,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
     # ----- features
     def _text_features(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """Words, character n-grams and sentence-form cues: what the item model reads."""
-        return sparse.hstack([self.vectorizer_.transform(texts),
+        return sparse.hstack([self.vectorizer_.transform([lexical_form(t) for t in texts]),
                               sparse.csr_matrix(registers.cue_matrix(texts, self._cue_names()) * self.cue_weight)
                               ]).tocsr()
 
@@ -196,7 +207,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True,
                                       max_features=60000)),
         ])
-        self.vectorizer_.fit(texts + description_texts)
+        self.vectorizer_.fit([lexical_form(t) for t in texts + description_texts])
         self.cue_names_ = registers.CUE_NAMES
         self.prototypes_ = None
         self.phrases_, self.phrase_vectors_, self.phrase_owner_ = [], None, np.zeros(0, dtype=int)

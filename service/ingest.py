@@ -107,7 +107,7 @@ class Ingestor:
             return IngestResult(label, "error", error_code=error.code, message=error.message)
         tags = None
         if self.tagger and analysis.findings:
-            tags = registers.gate_record_roles(
+            tags = registers.gate_by_role(
                 self.tagger([f.text for f in analysis.findings], analysis.kind.kind.value),
                 [f.role for f in analysis.findings])
         original = self.originals.put(data, sha256, Path(filename).suffix)

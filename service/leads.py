@@ -18,7 +18,7 @@ import numpy as np
 
 from service.reports.draft import prior_cases, wordings
 from service.reports.evidence import Act, RoundEvidence, load_round
-from service.reports.wording import MIN_FINDING_SCORE, persons_of
+from service.reports.wording import persons_of
 from service.search import SearchService
 from service.storage.records import InspectionRecord
 
@@ -26,7 +26,7 @@ GRADES = ("进一步了解关注类", "了解关注类", "参考类")
 DISPOSALS = ("谈话函询", "初步核实", "暂存待查", "予以了结")
 RELATED_SIMILARITY = 0.92  # e5 cosine between two texts that describe the same act
 SIMILAR_CASES = 3
-__all__ = ["GRADES", "DISPOSALS", "MIN_FINDING_SCORE", "Lead", "LeadSource", "SimilarCase", "document_leads",
+__all__ = ["GRADES", "DISPOSALS", "Lead", "LeadSource", "SimilarCase", "document_leads",
            "inspection_leads"]
 
 

@@ -474,10 +474,7 @@ def _tagger_functions(tagger):
     import inspect
 
     takes_kind = "kind" in inspect.signature(tagger.tag).parameters
-    try:
-        from nlp.registers import gate_record_roles
-    except ImportError:
-        gate_record_roles = None
+    from nlp.registers import gate_by_role
     last: dict = {"key": None, "kind": None, "results": []}  # evaluate_seeds scores a file, then its scores
 
     def results(texts: list[str], kind: str | None) -> list:
@@ -488,9 +485,10 @@ def _tagger_functions(tagger):
         return last["results"]
 
     def tag_fn(texts: list[str], kind: str | None = None, roles: list[str] | None = None) -> list[bool]:
-        tags = [{"is_finding": r.is_finding} for r in results(texts, kind)]
-        if gate_record_roles is not None and roles is not None:
-            tags = gate_record_roles(tags, roles)
+        tags = [{"is_finding": r.is_finding, "finding_score": r.finding_score, "checklist": []}
+                for r in results(texts, kind)]
+        if roles is not None:
+            tags = gate_by_role(tags, roles)
         return [t["is_finding"] for t in tags]
 
     def score_fn(texts: list[str]) -> list[float]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from nlp.checklist import Checklist
 from service.reports import acts as act_rules
-from service.reports.wording import MIN_FINDING_SCORE, persons_of
+from service.reports.wording import persons_of
 from service.storage import models
 from service.storage.records import FindingRecord
 from service.storage.sql import SqlRepository, finding_record, latest_reviews
@@ -110,8 +110,8 @@ def effective_items(tags: dict | None, verdict: tuple[str, list[str]] | None) ->
     tags = tags or {}
     labels = list(tags.get("labels") or [])
     if verdict is None:
-        tagged = tags.get("is_finding") and (tags.get("finding_score") or 0) >= MIN_FINDING_SCORE
-        return (labels if tagged else []), None
+        # is_finding is the tagger's decision at its chosen threshold, adjusted by the segment's role
+        return (labels if tags.get("is_finding") else []), None
     action, items = verdict
     if action == "reject":
         return [], None

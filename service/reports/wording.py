@@ -16,7 +16,6 @@ from typing import Iterable
 from nlp import entities
 from service.storage.records import DocumentDetail, FindingRecord
 
-MIN_FINDING_SCORE = 0.5
 SLOT_NAMES = ("单位", "时间", "金额", "人员职务", "项目", "会议")
 MARKER = "【待补充：{}】"
 _RAW_SLOT = re.compile(r"\{(?:%s)\}" % "|".join(SLOT_NAMES))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nlp.registers import CUE_NAMES, cue_matrix, gate_record_roles, sentence_form
+from nlp.registers import CUE_NAMES, cue_matrix, gate_by_role, sentence_form
 
 
 @pytest.mark.parametrize("text, form", [
@@ -31,7 +31,17 @@ def test_cue_matrix_shape_and_values():
 def test_questions_and_form_rows_are_never_findings():
     tags = [{"is_finding": True, "labels": ["C2-01"]}, {"is_finding": True, "labels": ["C6-01"]},
             {"is_finding": True, "labels": ["C5-01"]}]
-    gated = gate_record_roles(tags, ["question", "answer", "row"])
+    gated = gate_by_role(tags, ["question", "answer", "row"])
     assert [t["is_finding"] for t in gated] == [False, True, False]
     assert gated[0]["labels"] == [] and gated[0]["form"] == "question"
     assert tags[0]["is_finding"] is True  # the caller's dicts are not changed
+
+
+def test_listed_allegations_are_findings_unless_the_model_doubts_them():
+    checklist = [{"id": "C5-03", "score": 0.4}, {"id": "C2-14", "score": 0.3}]
+    tags = [{"is_finding": False, "finding_score": 0.45, "labels": [], "checklist": checklist},
+            {"is_finding": False, "finding_score": 0.1, "labels": [], "checklist": checklist},
+            {"is_finding": False, "finding_score": 0.45, "labels": [], "checklist": checklist}]
+    gated = gate_by_role(tags, ["allegation", "allegation", "statement"])
+    assert gated[0]["is_finding"] and gated[0]["labels"] == ["C5-03"]
+    assert not gated[1]["is_finding"] and not gated[2]["is_finding"]
