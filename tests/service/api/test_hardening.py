@@ -2,8 +2,8 @@
 CSRF, proxy headers trusted only from configured proxies, bounded password hashing, JSON depth,
 0600 data files and bidi controls in file names.
 
-The server runs exactly as ``xuncha serve`` runs it (uvicorn with ``UVICORN_OPTIONS``), on a
-socket, so the client address is the real peer and bodies really stream.
+The server runs exactly as ``xuncha serve`` runs it (``conftest.serve_app``: uvicorn with
+``UVICORN_OPTIONS``) on a socket, so the client address is the real peer and bodies really stream.
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ import stat
 import threading
 import time
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 import httpx
 import pytest
-import uvicorn
-from conftest import MINUTES_LINES, app_settings
+from conftest import MINUTES_LINES, app_settings, serve_app
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -35,7 +33,7 @@ from service import context
 from service.api.app import create_app
 from service.api.middleware import ClientAddressMiddleware
 from service.security import SecurityStore, credentials
-from service.security.proxies import UVICORN_OPTIONS, TrustedProxies
+from service.security.proxies import TrustedProxies
 from service.settings import Settings, get_settings
 
 JSON_LIMIT_KB = 1024
@@ -67,27 +65,6 @@ class Server:
         raise AssertionError(f"job {job_id} did not finish")
 
 
-@contextmanager
-def _serve(app):
-    """uvicorn in a thread, configured like ``xuncha serve`` (service/commands/serve.py)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, **UVICORN_OPTIONS)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(30)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
@@ -96,8 +73,8 @@ def server(tmp_path_factory):
                                 max_json_kb=str(JSON_LIMIT_KB), max_upload_files="2")
         app = create_app(settings)
         try:
-            with _serve(app) as port:
-                yield Server(f"http://127.0.0.1:{port}", port, home, settings, app)
+            with serve_app(app) as base:
+                yield Server(base, int(base.rsplit(":", 1)[1]), home, settings, app)
         finally:
             get_settings.cache_clear()
             context._repository.cache_clear()
