@@ -62,7 +62,7 @@ def world(xuncha_home):
         finding(0, BONUS_TEXT, tags(BONUS, 0.95), 1, [MONEY, DATE]),
         finding(1, CAR_TEXT, tags(CAR, 0.8), 2),
         finding(2, LOW_TEXT, tags(CAR, 0.3, is_finding=False)),  # the tagger says: not a finding
-        finding(3, "镇里可能有些问题", tags(CAR, 0.45)),  # below the finding threshold
+        finding(3, "镇里可能有些问题", tags(CAR, 0.45, is_finding=False)),  # below the tagger's threshold
         finding(4, DECISION_TEXT, None),  # untagged; a reviewer will correct it
     ])
     interview = add_document(repository, inspection.id, "孙桂芳谈话.docx", "interview", [
