@@ -11,7 +11,6 @@ baseline whose finding threshold is chosen on the other half.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -19,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from nlp.checklist import Checklist
+from nlp.dataset import read_jsonl
 from nlp.evaluation.metrics import Counts, macro_f1
 
 HALVES = ("choose", "report", "all")
@@ -89,13 +89,7 @@ def load_realdev(paths: Iterable[Path], half: str = "all",
         raise ValueError(f"未知的划分：{half}（可选：{'、'.join(HALVES)}）")
     examples = []
     for path in (f for p in paths for f in _files(Path(p))):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path.name} 第 {number} 行不是合法的 JSON：{error.msg}") from None
+        for row in read_jsonl(path):
             if half != "all" and half_of(row["id"]) != half:
                 continue
             items = []

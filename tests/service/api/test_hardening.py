@@ -18,12 +18,12 @@ import stat
 import threading
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 import httpx
 import pytest
+from api_fixtures import Api
 from conftest import MINUTES_LINES, app_settings, serve_app
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -32,37 +32,19 @@ from starlette.routing import Route
 from service import context
 from service.api.app import create_app
 from service.api.middleware import ClientAddressMiddleware
-from service.security import SecurityStore, credentials
+from service.security import credentials
 from service.security.proxies import TrustedProxies
-from service.settings import Settings, get_settings
+from service.settings import get_settings
 
 JSON_LIMIT_KB = 1024
 
 
-@dataclass
-class Server:
-    base: str
-    port: int
-    home: Path
-    settings: Settings
-    app: object
+class Server(Api):
+    """The shared API server handle, plus the port for raw-socket requests."""
 
-    def client(self, token: str | None = None, **kwargs) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=60, **kwargs)
-
-    def add_user(self, name: str, team: str, password: str = "correct-horse-1") -> str:
-        store = SecurityStore(context.repository(self.settings).engine)
-        return store.issue_token(store.add_user(name, team, "member", password).id)
-
-    def wait(self, client: httpx.Client, job_id: str, timeout: float = 90) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = client.get(f"/api/jobs/{job_id}").json()
-            if job["status"] in ("done", "failed"):
-                return job
-            time.sleep(0.1)
-        raise AssertionError(f"job {job_id} did not finish")
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +56,7 @@ def server(tmp_path_factory):
         app = create_app(settings)
         try:
             with serve_app(app) as base:
-                yield Server(base, int(base.rsplit(":", 1)[1]), home, settings, app)
+                yield Server(base, home, settings, io.StringIO(), app)
         finally:
             get_settings.cache_clear()
             context._repository.cache_clear()
