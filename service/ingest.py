@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from nlp import parsing, registers
+from nlp.parsing.limits import NO_LIMITS, Checkpoint, ParseLimits
 from nlp.pipeline import DocumentAnalysis, analyse
 from nlp.types import DocumentKind, ParseError
 from service.originals import OriginalStore
@@ -75,12 +76,14 @@ class Ingestor:
     """Ingests files into one repository; ``tagger`` (optional) tags every candidate finding."""
 
     def __init__(self, repository: Repository, originals: OriginalStore, *, max_bytes: int,
-                 ocr: bool = True, tagger: FindingTagger | None = None) -> None:
+                 ocr: bool = True, tagger: FindingTagger | None = None, limits: ParseLimits = NO_LIMITS) -> None:
         self.repository = repository
         self.originals = originals
         self.max_bytes = max_bytes
         self.ocr = ocr
         self.tagger = tagger
+        self.limits = limits
+        """Per-document page / OCR caps."""
 
     def ingest_path(self, path: Path, inspection_id: int, kind: DocumentKind | None = None) -> IngestResult:
         try:
@@ -93,23 +96,31 @@ class Ingestor:
         return self.ingest_bytes(path.read_bytes(), path.name, inspection_id, kind, label=str(path))
 
     def ingest_bytes(self, data: bytes, filename: str, inspection_id: int,
-                     kind: DocumentKind | None = None, label: str | None = None) -> IngestResult:
+                     kind: DocumentKind | None = None, label: str | None = None,
+                     checkpoint: Checkpoint | None = None) -> IngestResult:
+        """``checkpoint``: called between pages and between stages, never once storing has begun; a
+        ParseError it raises (timeout, cancel) ends the file like a bad file, with nothing stored."""
         label = label or filename
+        check = checkpoint or (lambda: None)
         sha256 = hashlib.sha256(data).hexdigest()
         existing = self.repository.find_document(inspection_id, sha256)
         if existing is not None:
             return IngestResult(label, "duplicate", document_id=existing, message="内容相同的文件已入库，未重复导入")
         try:
-            parsed = parsing.parse_bytes(data, filename, max_bytes=self.max_bytes, ocr=self.ocr)
+            parsed = parsing.parse_bytes(data, filename, max_bytes=self.max_bytes, ocr=self.ocr,
+                                         limits=self.limits, checkpoint=checkpoint)
+            check()
             analysis = analyse(parsed, kind)
+            check()
+            tags = None
+            if self.tagger and analysis.findings:
+                tags = registers.gate_by_role(
+                    self.tagger([f.text for f in analysis.findings], analysis.kind.kind.value),
+                    [f.role for f in analysis.findings])
+                check()
         except ParseError as error:
             log.info("rejected file sha256=%s code=%s", sha256[:12], error.code)
             return IngestResult(label, "error", error_code=error.code, message=error.message)
-        tags = None
-        if self.tagger and analysis.findings:
-            tags = registers.gate_by_role(
-                self.tagger([f.text for f in analysis.findings], analysis.kind.kind.value),
-                [f.role for f in analysis.findings])
         original = self.originals.put(data, sha256, Path(filename).suffix)
         try:
             document_id = self.repository.add_document(

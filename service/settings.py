@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     """Files accepted in one upload request."""
     job_workers: int = 2
     """Threads running ingestion jobs."""
+    max_pages: int = 1000
+    """Pages of one PDF; a longer file fails with a Chinese message (the rest of its upload goes on)."""
+    max_ocr_pages: int = 200
+    """Pages (or image frames) of one document that need OCR (~2.4 s a page on 2 cores)."""
+    ocr_seconds: int = 600
+    """OCR time budget of one document."""
+    file_timeout_seconds: int = 1200
+    """Processing time of one uploaded file (time spent on smaller files run in between not counted)."""
     session_hours: int = 12
     """Lifetime of a web login session."""
     cookie_secure: bool = False

@@ -12,9 +12,10 @@ from pathlib import Path, PurePath
 
 from nlp.types import ParsedDocument, ParseError
 
+from .limits import NO_LIMITS, Checkpoint, ParseLimits
 from .sniffing import IMAGE_KINDS, KIND_LABELS, sniff
 
-__all__ = ["SUPPORTED_SUFFIXES", "DEFAULT_MAX_BYTES", "parse_file", "parse_bytes", "sniff"]
+__all__ = ["SUPPORTED_SUFFIXES", "DEFAULT_MAX_BYTES", "ParseLimits", "parse_file", "parse_bytes", "sniff"]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".csv"})
@@ -48,9 +49,12 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, ocr: bool = Tr
 
 
 def parse_bytes(
-    data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES, ocr: bool = True
+    data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES, ocr: bool = True,
+    limits: ParseLimits = NO_LIMITS, checkpoint: Checkpoint | None = None,
 ) -> ParsedDocument:
-    """Parse ``data``, an uploaded file called ``filename`` (the extension matters)."""
+    """Parse ``data``, an uploaded file called ``filename`` (the extension matters).
+
+    ``limits``: per-document page and OCR caps; ``checkpoint``: called between pages (see nlp.parsing.limits)."""
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)
     if not data:
@@ -67,13 +71,14 @@ def parse_bytes(
             )
         suffix = _SUFFIX_FOR_KIND[kind]  # no extension at all: trust the content
 
-    document = _dispatch(data, filename, suffix, kind, ocr)
+    document = _dispatch(data, filename, suffix, kind, ocr, limits, checkpoint)
     if not any(block.text.strip() for block in document.blocks):
         raise ParseError("empty", "文件中没有可提取的文字内容。")
     return document
 
 
-def _dispatch(data: bytes, filename: str, suffix: str, kind: str | None, ocr: bool) -> ParsedDocument:
+def _dispatch(data: bytes, filename: str, suffix: str, kind: str | None, ocr: bool,
+              limits: ParseLimits = NO_LIMITS, checkpoint: Checkpoint | None = None) -> ParsedDocument:
     expected = _EXPECTED_KIND[suffix]
     warning = None
     if kind == "encrypted_office" and suffix in (".docx", ".doc"):
@@ -100,7 +105,7 @@ def _dispatch(data: bytes, filename: str, suffix: str, kind: str | None, ocr: bo
     if kind == "pdf":
         from .pdf import parse_pdf
 
-        document = parse_pdf(data, filename, ocr=ocr)
+        document = parse_pdf(data, filename, ocr=ocr, limits=limits, checkpoint=checkpoint)
     elif kind == "docx":
         from .docx import parse_docx
 
@@ -112,7 +117,7 @@ def _dispatch(data: bytes, filename: str, suffix: str, kind: str | None, ocr: bo
     elif kind in IMAGE_KINDS:
         from .image import parse_image
 
-        document = parse_image(data, filename, ocr=ocr)
+        document = parse_image(data, filename, ocr=ocr, limits=limits, checkpoint=checkpoint)
     else:
         from .text import parse_text
 

@@ -9,12 +9,14 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from nlp.types import Block, ParsedDocument, ParseError
 
+from .limits import NO_LIMITS, Checkpoint, OcrBudget, ParseLimits, too_many_ocr_pages
 from .ocr import MAX_SIDE, ocr_lines, to_rgb
 
 MAX_FRAMES = 200  # multi-page TIFF fax bundles; beyond this we stop and warn
 
 
-def parse_image(data: bytes, filename: str, *, ocr: bool = True) -> ParsedDocument:
+def parse_image(data: bytes, filename: str, *, ocr: bool = True, limits: ParseLimits = NO_LIMITS,
+                checkpoint: Checkpoint | None = None) -> ParsedDocument:
     if not ocr:
         raise ParseError("empty", "图片文件需要文字识别（OCR）才能提取文字，但当前未启用文字识别。")
     try:
@@ -29,6 +31,10 @@ def parse_image(data: bytes, filename: str, *, ocr: bool = True) -> ParsedDocume
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ParseError("corrupt", "图片文件已损坏或格式无法识别。", repr(exc)) from exc
 
+    total = getattr(image, "n_frames", 1) or 1
+    if limits.max_ocr_pages is not None and min(total, MAX_FRAMES) > limits.max_ocr_pages:
+        raise too_many_ocr_pages(total, limits.max_ocr_pages)
+    budget = OcrBudget(limits, min(total, MAX_FRAMES), checkpoint)
     blocks: list[Block] = []
     ocr_pages: list[int] = []
     warns: list[str] = []
@@ -41,7 +47,12 @@ def parse_image(data: bytes, filename: str, *, ocr: bool = True) -> ParsedDocume
             frames += 1
             page = index + 1
             ocr_pages.append(page)
-            for line in ocr_lines(_prepare(frame)):
+            budget.check()
+            try:
+                lines = ocr_lines(_prepare(frame))
+            finally:
+                budget.page_done()
+            for line in lines:
                 blocks.append(
                     Block(text=line.text, page=page, bbox=line.bbox, ocr=True, confidence=line.confidence)
                 )

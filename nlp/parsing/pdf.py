@@ -16,6 +16,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 from nlp.types import Block, ParsedDocument, ParseError
 
 from ._layout import Fragment, Line, clean_cell, group_lines, join_wrapped, table_text
+from .limits import NO_LIMITS, Checkpoint, OcrBudget, ParseLimits, too_many_ocr_pages, too_many_pages
 from .ocr import MAX_SIDE, ocr_lines
 
 HEADER_ZONE = 0.08  # running headers/footers live in the top/bottom 8% of the page
@@ -52,8 +53,13 @@ class _Page:
     ocr: bool = False
 
 
-def parse_pdf(data: bytes, filename: str, *, ocr: bool = True) -> ParsedDocument:
+def parse_pdf(data: bytes, filename: str, *, ocr: bool = True, limits: ParseLimits = NO_LIMITS,
+              checkpoint: Checkpoint | None = None) -> ParsedDocument:
     warns: list[str] = []
+    if limits.max_pages is not None:
+        count = _page_count(data)  # before pdfplumber builds an object for every page
+        if count is not None and count > limits.max_pages:
+            raise too_many_pages(count, limits.max_pages)
     pdf = _open(data)
     try:
         try:
@@ -62,8 +68,12 @@ def parse_pdf(data: bytes, filename: str, *, ocr: bool = True) -> ParsedDocument
             raise _classify(exc) from exc
         if not plumber_pages:
             raise ParseError("corrupt", "PDF 文件已损坏：文件中没有页面。")
+        if limits.max_pages is not None and len(plumber_pages) > limits.max_pages:
+            raise too_many_pages(len(plumber_pages), limits.max_pages)
         pages, failed = [], 0
         for page in plumber_pages:
+            if checkpoint is not None:
+                checkpoint()
             try:
                 pages.append(_read_page(page))
             except Exception as exc:  # one broken page should not lose the whole document
@@ -82,8 +92,10 @@ def parse_pdf(data: bytes, filename: str, *, ocr: bool = True) -> ParsedDocument
 
     to_ocr = [page for page in pages if page.needs_ocr]
     ocr_error: ParseError | None = None
+    if to_ocr and ocr and limits.max_ocr_pages is not None and len(to_ocr) > limits.max_ocr_pages:
+        raise too_many_ocr_pages(len(to_ocr), limits.max_ocr_pages)
     if to_ocr and ocr:
-        ocr_error = _ocr_pages(data, to_ocr, warns)
+        ocr_error = _ocr_pages(data, to_ocr, warns, OcrBudget(limits, len(to_ocr), checkpoint))
     elif to_ocr:
         numbers = "、".join(str(page.number) for page in to_ocr)
         warns.append(f"第 {numbers} 页没有文字层（可能是扫描件），未启用文字识别（OCR），这些页的内容未提取。")
@@ -107,6 +119,21 @@ def parse_pdf(data: bytes, filename: str, *, ocr: bool = True) -> ParsedDocument
         ocr_pages=[page.number for page in pages if page.ocr],
         warnings=warns,
     )
+
+
+def _page_count(data: bytes) -> int | None:
+    """Pages of the PDF read from its page tree by pdfium (milliseconds even for 20,000 pages); None if
+    pdfium cannot open it (pdfplumber then reports why)."""
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except Exception:
+        return None
+    try:
+        return len(document)
+    finally:
+        document.close()
 
 
 def _open(data: bytes) -> pdfplumber.PDF:
@@ -179,8 +206,9 @@ def _inside(word: dict, bbox: tuple[float, float, float, float]) -> bool:
     return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
 
 
-def _ocr_pages(data: bytes, pages: list[_Page], warns: list[str]) -> ParseError | None:
-    """Render and OCR ``pages`` in place. Returns the OCR error, if any, instead of raising it."""
+def _ocr_pages(data: bytes, pages: list[_Page], warns: list[str], budget: OcrBudget) -> ParseError | None:
+    """Render and OCR ``pages`` in place. Returns the OCR error, if any, instead of raising it; the
+    budget's limits (OCR time, the checkpoint's timeout or cancel) raise."""
     import pypdfium2 as pdfium
 
     try:
@@ -190,6 +218,7 @@ def _ocr_pages(data: bytes, pages: list[_Page], warns: list[str]) -> ParseError 
     error: ParseError | None = None
     try:
         for page in pages:
+            budget.check()
             scale = min(RENDER_SCALE, MAX_SIDE / max(page.width, page.height, 1.0))
             try:
                 image = document[page.number - 1].render(scale=scale).to_pil()
@@ -201,6 +230,8 @@ def _ocr_pages(data: bytes, pages: list[_Page], warns: list[str]) -> ParseError 
                 warns.append(f"第 {page.number} 页无法渲染，未能识别文字。")
                 error = ParseError("ocr_failed", "PDF 页面无法渲染，文字识别（OCR）失败。", repr(exc))
                 continue
+            finally:
+                budget.page_done()
             for line in lines:  # pixels → PDF points
                 line.x0, line.top, line.x1, line.bottom = (v / scale for v in line.bbox)
                 line.size /= scale

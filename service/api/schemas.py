@@ -114,7 +114,8 @@ class JobFileOut(BaseModel):
     index: int
     filename: str
     size: int
-    status: str = Field(description="queued | running | added | duplicate | error")
+    status: str = Field(description="queued | running | added | duplicate | error | cancelled")
+    status_label: str = Field(description="排队中 / 处理中 / 已完成 / 失败 / 已取消")
     document_id: int | None = None
     kind: str | None = None
     pages: int = 0
@@ -122,13 +123,17 @@ class JobFileOut(BaseModel):
     code: str | None = None
     message: str | None = None
     warnings: list[str] = []
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class JobOut(BaseModel):
     id: str
     inspection_id: int
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    status_label: str = Field(description="排队中 / 处理中 / 已完成 / 失败 / 已取消")
     retryable: bool
+    cancellable: bool = Field(description="还可以取消（排队中或处理中，且尚未请求取消）")
     total: int
     processed: int
     progress: float = Field(description="0–1")
@@ -137,6 +142,7 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    cancelled_at: datetime | None = None
 
 
 class ReviewIn(BaseModel):

@@ -9,7 +9,7 @@ from functools import cached_property
 from nlp.checklist import Checklist, load_checklist
 from service import context
 from service.api.searching import SyncedSearch
-from service.jobs import JobRunner
+from service.jobs import JobRunner, parse_limits
 from service.originals import OriginalStore
 from service.security import AuditLog, SecurityStore
 from service.security.throttle import LoginThrottle
@@ -65,6 +65,8 @@ def build_services(settings: Settings) -> Services:
     lock = threading.Lock()
     if ingestor.tagger is not None:
         ingestor.tagger = _locked(ingestor.tagger, lock)
-    runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers)
+    ingestor.limits = parse_limits(settings)
+    runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers,
+                       file_timeout=settings.file_timeout_seconds)
     return Services(settings, repository, SecurityStore(engine), AuditLog(engine), Scopes(engine), jobs, runner,
                     ingestor.originals, tag_lock=lock)

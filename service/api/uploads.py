@@ -16,6 +16,7 @@ from python_multipart.multipart import parse_options_header
 
 from nlp.parsing import SUPPORTED_SUFFIXES, sniff
 from nlp.parsing.sniffing import IMAGE_KINDS, KIND_LABELS
+from service.jobs import estimate_cost
 from service.security.files import BIDI_CONTROLS
 
 _TEXT = {None}
@@ -38,6 +39,8 @@ class StagedFile:
     filename: str
     path: Path
     size: int = 0
+    cost: int = 1
+    """Estimated work (service.jobs.estimate_cost), set by :func:`check`: the scheduler runs small files first."""
 
 
 def _megabytes(limit: int) -> str:
@@ -150,7 +153,8 @@ async def stage(request: Request, directory: Path, max_bytes: int, max_files: in
 
 
 def check(staged: StagedFile) -> None:
-    """Refuse an empty file or one whose extension and content disagree (content is sniffed)."""
+    """Refuse an empty file or one whose extension and content disagree (content is sniffed); estimate
+    the work of one that passes."""
     if staged.size == 0:
         raise UploadRejected(400, "empty", f"文件“{staged.filename}”为空（0 字节）")
     suffix = PurePath(staged.filename).suffix.lower()
@@ -163,3 +167,4 @@ def check(staged: StagedFile) -> None:
         content = KIND_LABELS.get(kind, "无法识别的格式") if kind else "纯文本或无法识别的格式"
         raise UploadRejected(415, "mismatched_type",
                              f"文件“{staged.filename}”的扩展名与实际内容不符：扩展名为 {suffix}，内容是{content}")
+    staged.cost = estimate_cost(staged.path)

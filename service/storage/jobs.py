@@ -1,18 +1,35 @@
-"""Persistent state of background ingestion jobs (the table outlives the process)."""
+"""Persistent state of background ingestion: jobs (one upload) and their files, each file a unit of
+scheduling. The table outlives the process and is the queue: any executor claims the next file with
+:meth:`JobStore.claim_next` (a query plus a conditional update), so in-process threads today and
+queue workers later share one scheduling rule:
+
+1. teams take turns: the team with the fewest running files, then the one served longest ago;
+2. within a team, the smallest file first (estimated cost), then the oldest.
+
+A job's status is derived from its files whenever one of them changes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from service.storage.job_models import Job
+from service.storage import models
+from service.storage.job_models import Job, JobFile
 from service.storage.models import utcnow
 
 UNFINISHED = ("queued", "running")
+RETRYABLE_CODES = ("internal_error", "interrupted")
+INTERRUPTED = "服务重启时该任务尚未完成，可以重试"
+FAILED = "部分文件处理时发生内部错误，可以重试"
+STATUS_LABELS = {"queued": "排队中", "running": "处理中", "done": "已完成", "added": "已完成",
+                 "duplicate": "已完成", "failed": "失败", "error": "失败", "cancelled": "已取消"}
+CANCELLED_MESSAGE = "任务已取消，该文件未导入"
+_RESULT_FIELDS = ("document_id", "kind", "pages", "findings", "code", "message", "warnings")
 
 
 @dataclass
@@ -30,12 +47,61 @@ class JobRecord:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    cancelled_at: datetime | None = None
 
 
-def _record(row: Job) -> JobRecord:
+@dataclass(frozen=True)
+class FileTask:
+    """A claimed file: everything an executor needs to ingest it."""
+    id: int
+    job_id: str
+    index: int
+    inspection_id: int
+    kind: str | None
+    filename: str
+    size: int
+    cost: int
+    team: str
+
+
+def _file(row: JobFile) -> dict:
+    return {"index": row.idx, "filename": row.filename, "size": row.size, "cost": row.cost, "status": row.status,
+            "document_id": row.document_id, "kind": row.kind, "pages": row.pages, "findings": row.findings,
+            "code": row.code, "message": row.message, "warnings": list(row.warnings or []),
+            "started_at": row.started_at, "finished_at": row.finished_at}
+
+
+def _record(row: Job, files: list[JobFile]) -> JobRecord:
     return JobRecord(row.id, row.inspection_id, row.user_id, row.status, row.retryable, row.kind, row.total,
-                     row.processed, [dict(f) for f in row.files], row.error, row.created_at, row.started_at,
-                     row.finished_at)
+                     row.processed, [_file(f) for f in files], row.error, row.created_at, row.started_at,
+                     row.finished_at, row.cancelled_at)
+
+
+def _files(session: Session, job_id: str) -> list[JobFile]:
+    return list(session.scalars(select(JobFile).where(JobFile.job_id == job_id).order_by(JobFile.idx)))
+
+
+def _refresh(session: Session, job: Job) -> list[JobFile]:
+    """Derive the job's status, counts and times from its files."""
+    files = _files(session, job.id)
+    statuses = [f.status for f in files]
+    job.processed = sum(s not in UNFINISHED for s in statuses)
+    started = [f.started_at for f in files if f.started_at is not None]
+    job.started_at = min(started) if started else None
+    if any(s in UNFINISHED for s in statuses):
+        job.status = "running" if job.processed or "running" in statuses else "queued"
+        job.retryable, job.error, job.finished_at = False, None, None
+        return files
+    broken = [f for f in files if f.status == "error" and f.code in RETRYABLE_CODES]
+    if job.cancelled_at is not None and "cancelled" in statuses:
+        job.status, job.retryable, job.error = "cancelled", False, None
+    elif broken:
+        interrupted = all(f.code == "interrupted" for f in broken)
+        job.status, job.retryable, job.error = "failed", True, INTERRUPTED if interrupted else FAILED
+    else:
+        job.status, job.retryable, job.error = "done", False, None
+    job.finished_at = job.finished_at or utcnow()
+    return files
 
 
 class JobStore:
@@ -44,48 +110,143 @@ class JobStore:
 
     def create(self, job_id: str, inspection_id: int, user_id: int | None, files: list[dict],
                kind: str | None = None) -> JobRecord:
+        """A job of ``files`` (dicts: index, filename, size, optional cost and status), queued."""
         with self._sessions.begin() as session:
+            team = session.scalar(select(models.Inspection.team).where(models.Inspection.id == inspection_id))
             row = Job(id=job_id, inspection_id=inspection_id, user_id=user_id, status="queued", retryable=False,
-                      kind=kind, total=len(files), processed=0, files=files)
+                      kind=kind, total=len(files), processed=0, files=[])
             session.add(row)
             session.flush()
-            return _record(row)
+            now = utcnow()
+            for entry in files:
+                status = entry.get("status") or "queued"
+                session.add(JobFile(job_id=job_id, idx=entry["index"], team=team or "", filename=entry["filename"],
+                                    size=int(entry.get("size") or 0), cost=max(1, int(entry.get("cost") or 1)),
+                                    status=status, pages=0, findings=0, warnings=[], queued_at=now,
+                                    started_at=now if status == "running" else None))
+            session.flush()
+            return _record(row, _refresh(session, row))
 
     def get(self, job_id: str) -> JobRecord | None:
         with self._sessions() as session:
             row = session.get(Job, job_id)
-            return _record(row) if row else None
+            return _record(row, _files(session, job_id)) if row else None
 
-    def start(self, job_id: str) -> None:
-        self._set(job_id, status="running", retryable=False, error=None, started_at=utcnow(), finished_at=None)
+    # ----- the queue
 
-    def file_done(self, job_id: str, index: int, result: dict) -> None:
+    def claim_next(self, worker: str, max_cost: int | None = None) -> FileTask | None:
+        """Claim the next queued file by the scheduling rule (None when nothing waits).
+
+        ``max_cost``: only files estimated at most this much work (a running large file lets small
+        ones run in between)."""
+        while True:
+            with self._sessions.begin() as session:
+                file_id = session.scalar(self._next_query(max_cost))
+                if file_id is None:
+                    return None
+                claimed = session.execute(update(JobFile).where(JobFile.id == file_id, JobFile.status == "queued")
+                                          .values(status="running", worker=worker[:64], started_at=utcnow(),
+                                                  finished_at=None, code=None, message=None))
+                if claimed.rowcount != 1:
+                    continue  # another worker took it first
+                row = session.get(JobFile, file_id)
+                job = session.get(Job, row.job_id)
+                _refresh(session, job)
+                return FileTask(row.id, row.job_id, row.idx, job.inspection_id, job.kind, row.filename, row.size,
+                                row.cost, row.team)
+
+    @staticmethod
+    def _next_query(max_cost: int | None):
+        served = (select(JobFile.team.label("team"),
+                         func.max(JobFile.started_at).label("last"),
+                         func.sum(case((JobFile.status == "running", 1), else_=0)).label("running"))
+                  .where(JobFile.started_at.is_not(None)).group_by(JobFile.team).subquery())
+        query = (select(JobFile.id).join(Job, Job.id == JobFile.job_id)
+                 .outerjoin(served, served.c.team == JobFile.team)
+                 .where(JobFile.status == "queued", Job.cancelled_at.is_(None)))
+        if max_cost is not None:
+            query = query.where(JobFile.cost <= max_cost)
+        return query.order_by(func.coalesce(served.c.running, 0), served.c.last.is_not(None), served.c.last,
+                              JobFile.cost, JobFile.queued_at, JobFile.id).limit(1)
+
+    def file_done(self, job_id: str, index: int, result: dict) -> JobRecord:
+        """Record the outcome of one file (status plus any of: document_id, kind, pages, findings,
+        code, message, warnings); returns the job as it now stands."""
         with self._sessions.begin() as session:
-            row = session.get(Job, job_id)
-            files = [dict(f) for f in row.files]
-            files[index].update(result)
-            row.files = files
-            row.processed = sum(f["status"] not in UNFINISHED for f in files)
+            row = session.scalar(select(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index))
+            for key, value in result.items():
+                if key == "status" or key in _RESULT_FIELDS:
+                    setattr(row, key, value if key != "warnings" else list(value or []))
+            if row.status not in UNFINISHED:
+                row.finished_at = utcnow()
+            job = session.get(Job, job_id)
+            return _record(job, _refresh(session, job))
 
-    def finish(self, job_id: str) -> None:
-        self._set(job_id, status="done", retryable=False, finished_at=utcnow())
+    def release(self, job_id: str, index: int) -> None:
+        """Put a claimed file back in the queue (its worker is stopping); it keeps its place."""
+        with self._sessions.begin() as session:
+            session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index,
+                                                  JobFile.status == "running")
+                            .values(status="queued", worker=None, started_at=None))
+            _refresh(session, session.get(Job, job_id))
 
-    def fail(self, job_id: str, message: str, retryable: bool = True) -> None:
-        self._set(job_id, status="failed", retryable=retryable, error=message, finished_at=utcnow())
+    def pending(self) -> int:
+        """Files waiting in the queue."""
+        with self._sessions() as session:
+            return session.scalar(select(func.count()).select_from(JobFile).where(JobFile.status == "queued"))
+
+    # ----- cancel, retry, recovery
+
+    def cancel(self, job_id: str) -> JobRecord | None:
+        """Cancel a job: its queued files at once; a running file stops at its next checkpoint.
+        None if the job had nothing left to cancel."""
+        with self._sessions.begin() as session:
+            job = session.get(Job, job_id)
+            files = _files(session, job_id)
+            if job is None or not any(f.status in UNFINISHED for f in files):
+                return None
+            now = utcnow()
+            job.cancelled_at = job.cancelled_at or now
+            session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.status == "queued")
+                            .values(status="cancelled", code="cancelled", message=CANCELLED_MESSAGE,
+                                    finished_at=now))
+            return _record(job, _refresh(session, job))
+
+    def cancel_requested(self, job_id: str) -> bool:
+        with self._sessions() as session:
+            return session.scalar(select(Job.cancelled_at).where(Job.id == job_id)) is not None
 
     def requeue(self, job_id: str) -> bool:
-        """Mark a failed, retryable job queued again; False if it is not in that state."""
+        """Queue the failed files of a failed, retryable job again; False if it is not in that state."""
         with self._sessions.begin() as session:
-            result = session.execute(update(Job).where(
-                Job.id == job_id, Job.status == "failed", Job.retryable.is_(True)).values(
-                status="queued", retryable=False, error=None))
-            return result.rowcount == 1
+            job = session.get(Job, job_id)
+            if job is None or job.status != "failed" or not job.retryable:
+                return False
+            session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.status == "error",
+                                                  JobFile.code.in_(RETRYABLE_CODES))
+                            .values(status="queued", code=None, message=None, worker=None, started_at=None,
+                                    finished_at=None, queued_at=utcnow()))
+            job.finished_at = None
+            _refresh(session, job)
+            return True
+
+    def recover(self) -> list[str]:
+        """After a restart: files left running by the stopped process fail as interrupted
+        (retryable); queued files stay queued and run. Returns the ids of the jobs affected."""
+        with self._sessions.begin() as session:
+            job_ids = sorted(set(session.scalars(select(JobFile.job_id).where(JobFile.status == "running"))))
+            session.execute(update(JobFile).where(JobFile.status == "running").values(
+                status="error", code="interrupted", message=INTERRUPTED, finished_at=utcnow()))
+            for job_id in job_ids:
+                _refresh(session, session.get(Job, job_id))
+            return job_ids
 
     def interrupted(self) -> list[str]:
-        """Ids of jobs left queued or running (by a process that stopped)."""
+        """Ids of jobs with files queued or running."""
         with self._sessions() as session:
-            return list(session.scalars(select(Job.id).where(Job.status.in_(UNFINISHED))))
+            return sorted(set(session.scalars(select(JobFile.job_id).where(JobFile.status.in_(UNFINISHED)))))
 
-    def _set(self, job_id: str, **values) -> None:
-        with self._sessions.begin() as session:
-            session.execute(update(Job).where(Job.id == job_id).values(**values))
+    def ended(self, job_id: str) -> bool:
+        with self._sessions() as session:
+            status = session.scalar(select(Job.status).where(Job.id == job_id))
+            return status in ("done", "cancelled")

@@ -69,7 +69,8 @@ async def upload(inspection_id: ObjectId, request: Request, response: Response,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    files = [{"index": s.index, "filename": s.filename, "size": s.size, "status": "queued"} for s in staged]
+    files = [{"index": s.index, "filename": s.filename, "size": s.size, "cost": s.cost, "status": "queued"}
+             for s in staged]
     job = await run_in_threadpool(svc.jobs.create, job_id, inspection_id, user.id, files,
                                   kind.value if kind else None)
     svc.runner.submit(job_id)

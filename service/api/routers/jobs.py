@@ -1,9 +1,10 @@
-"""Ingestion jobs: status, a Server-Sent Events progress stream, retry."""
+"""Ingestion jobs: status, a Server-Sent Events progress stream, retry, cancel."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -15,11 +16,12 @@ from service.api.errors import ApiError, not_found
 from service.api.schemas import ERRORS, ErrorOut, JobOut
 from service.api.services import Services
 from service.security import UserRecord
-from service.storage.jobs import JobRecord
+from service.storage.jobs import STATUS_LABELS, JobRecord
 
 router = APIRouter(prefix="/api/jobs", tags=["导入任务"])
 JobId = Path(..., min_length=1, max_length=32, pattern="^[0-9a-f]+$")
 POLL_SECONDS = 0.3
+ENDED = ("done", "failed", "cancelled")
 HEARTBEAT_SECONDS = 15.0
 
 
@@ -28,6 +30,10 @@ def job_out(job: JobRecord) -> dict:
     data.pop("user_id")
     data.pop("kind")
     data["progress"] = round(job.processed / job.total, 4) if job.total else 1.0
+    data["status_label"] = STATUS_LABELS.get(job.status, job.status)
+    data["cancellable"] = job.status in ("queued", "running") and job.cancelled_at is None
+    for entry in data["files"]:
+        entry["status_label"] = STATUS_LABELS.get(entry["status"], entry["status"])
     return data
 
 
@@ -62,7 +68,7 @@ async def job_events(request: Request, job_id: str = JobId, user: UserRecord = D
             if payload != last:
                 yield f"event: progress\ndata: {payload}\n\n"
                 last, quiet = payload, 0.0
-            if job.status in ("done", "failed"):
+            if job.status in ENDED:
                 yield f"event: end\ndata: {payload}\n\n"
                 return
             if await request.is_disconnected():
@@ -89,3 +95,17 @@ def retry_job(job_id: str = JobId, user: UserRecord = Depends(current_user), aud
     svc.runner.submit(job_id)
     audit("job.retry", object_type="job", object_id=job_id, inspection_id=job.inspection_id)
     return job_out(svc.jobs.get(job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut, responses={**ERRORS, 409: {"model": ErrorOut}},
+             summary="取消导入任务：排队中的文件立即取消，正在处理的文件在下一个处理阶段停止")
+def cancel_job(job_id: str = JobId, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
+               svc: Services = Depends(services)):
+    job = _job(svc, user, audit, job_id, "job.cancel", write=True)
+    cancelled = svc.jobs.cancel(job_id)
+    if cancelled is None:
+        raise ApiError(409, "not_cancellable", "该任务已经结束，无需取消")
+    if cancelled.status == "cancelled":
+        shutil.rmtree(svc.runner.staging(job_id), ignore_errors=True)
+    audit("job.cancel", object_type="job", object_id=job_id, inspection_id=job.inspection_id)
+    return job_out(cancelled)

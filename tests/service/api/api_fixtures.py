@@ -43,7 +43,7 @@ class Api:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             job = client.get(f"/api/jobs/{job_id}").json()
-            if job["status"] in ("done", "failed"):
+            if job["status"] in ("done", "failed", "cancelled"):
                 return job
             time.sleep(0.1)
         raise AssertionError(f"job {job_id} did not finish")

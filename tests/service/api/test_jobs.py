@@ -56,8 +56,9 @@ def test_an_interrupted_job_is_marked_retryable_and_retry_completes_it(api, make
     staging = api.home / "uploads" / job_id
     staging.mkdir(parents=True)
     shutil.copy(make_docx(MINUTES_LINES + ["（中断后重试）"], "中断.docx"), staging / "0")
-    store.create(job_id, inspection, None, [{"index": 0, "filename": "中断.docx", "size": 1, "status": "queued"}])
-    store.start(job_id)  # …and the process dies here
+    # a file being processed (claimed by a worker)…
+    store.create(job_id, inspection, None, [{"index": 0, "filename": "中断.docx", "size": 1, "status": "running"}])
+    # …and the process dies here
 
     abandoned = api.home / "uploads" / uuid.uuid4().hex  # an upload cut off before its job was created
     abandoned.mkdir()
