@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         services.runner.recover()
+        services.runner.start()
         try:
             yield
         finally:
@@ -36,7 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /docs and /redoc come from bundled assets (service.web.apidocs), not from FastAPI's CDN pages.
     app = FastAPI(title="xuncha 巡察文档智能分析 API", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None,
-        services.runner.start()
                   description="所有接口都需要登录（会话 Cookie）或 API 令牌（`Authorization: Bearer …`）。"
                               "错误统一返回 `{\"detail\": 中文说明, \"code\": 错误代码}`。")
     app.state.services = services
