@@ -152,17 +152,25 @@ class HybridIndex:
         matrix = np.asarray(self.items_fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
         return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
-    def _add_side_signals(self, entries: list[Entry]) -> None:
+    def item_distributions(self, texts: Sequence[str]) -> np.ndarray | None:
+        """What :meth:`add` needs of ``items_fn`` for these texts (None when items are not used), so
+        a caller can compute it before it stops searches to change the index."""
+        return self._item_distributions(texts) if self.uses_items and len(texts) else None
+
+    def _add_side_signals(self, entries: list[Entry], items: np.ndarray | None = None) -> None:
         if self.fusion == "calibrated":
             self.chars.add([e.id for e in entries], [e.text for e in entries])
         if self.uses_items and entries:
-            matrix = self._item_distributions([e.text for e in entries])
+            matrix = self._item_distributions([e.text for e in entries]) if items is None else items
             self.item_vectors.update((e.id, row) for e, row in zip(entries, matrix))
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def add(self, entries: Iterable[Entry], vectors: np.ndarray | None = None) -> None:
+    def add(self, entries: Iterable[Entry], vectors: np.ndarray | None = None,
+            items: np.ndarray | None = None) -> None:
+        """Add (or replace) entries; ``vectors`` and ``items`` (:meth:`item_distributions`) may be
+        computed beforehand."""
         entries = list(entries)
         if not entries:
             return
@@ -171,8 +179,24 @@ class HybridIndex:
             vectors = self.embed_passages([e.text for e in entries])
         self.vectors.add(ids, np.asarray(vectors, dtype=np.float32))
         self.keywords.add(ids.tolist(), [e.text for e in entries])
-        self._add_side_signals(entries)
+        self._add_side_signals(entries, items)
         self.entries.update((e.id, e) for e in entries)
+
+    def update_meta(self, entries: Iterable[Entry]) -> None:
+        """Replace the metadata of entries whose text is unchanged (nothing is re-indexed)."""
+        for entry in entries:
+            if entry.id in self.entries:
+                self.entries[entry.id] = entry
+
+    def warm(self) -> None:
+        """Build now what the keyword and character sides build lazily on their next search, so
+        that concurrent searches only read."""
+        if self.keywords._stale:
+            self.keywords._build()
+        if self.fusion == "calibrated" and self.chars._matrix is None:
+            self.chars._build()
+        if len(self.vectors):
+            self.vectors.ids()
 
     def remove(self, ids: Iterable[int]) -> int:
         ids = [int(i) for i in ids if int(i) in self.entries]

@@ -451,15 +451,16 @@ class VectorIndex:
         """Write the index atomically to ``path`` (temp file + fsync + ``os.replace``)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = json.dumps(self._header(), ensure_ascii=False).encode("utf-8")
-        def write(stream) -> None:
-            stream.write(_MAGIC)
-            stream.write(struct.pack("<Q", len(header)))
-            stream.write(header)
-            stream.write(np.packbits(self._live, bitorder="little").tobytes())
-            faiss.write_index(self._index, faiss.PyCallbackIOWriter(stream.write))
+        atomic_write(path, self.write)
 
-        atomic_write(path, write)
+    def write(self, stream) -> None:
+        """Write the index to a binary stream (the body of :meth:`save`; other containers embed it)."""
+        header = json.dumps(self._header(), ensure_ascii=False).encode("utf-8")
+        stream.write(_MAGIC)
+        stream.write(struct.pack("<Q", len(header)))
+        stream.write(header)
+        stream.write(np.packbits(self._live, bitorder="little").tobytes())
+        faiss.write_index(self._index, faiss.PyCallbackIOWriter(stream.write))
 
     @classmethod
     def load(cls, path: str | Path) -> "VectorIndex":
@@ -467,20 +468,30 @@ class VectorIndex:
         path = Path(path)
         try:
             with open(path, "rb") as fh:
-                if fh.read(len(_MAGIC)) != _MAGIC:
-                    raise VectorIndexError(f"向量索引文件格式不正确：{path}")
-                (size,) = struct.unpack("<Q", fh.read(8))
-                if size > 1 << 20:
-                    raise VectorIndexError(f"向量索引文件头损坏：{path}")
-                header = json.loads(fh.read(size).decode("utf-8"))
-                if header.get("format") != _FORMAT:
-                    raise VectorIndexError(f"不支持的向量索引文件版本：{header.get('format')}")
-                live_raw = fh.read(header["live_bytes"])
-                if len(live_raw) != header["live_bytes"]:
-                    raise VectorIndexError(f"向量索引文件不完整：{path}")
-                index = faiss.read_index(faiss.PyCallbackIOReader(fh.read))
+                out = cls.read(fh, path)
                 if fh.read(1):
                     raise VectorIndexError(f"向量索引文件末尾有多余数据：{path}")
+                return out
+        except FileNotFoundError:
+            raise VectorIndexError(f"向量索引文件不存在：{path}") from None
+
+    @classmethod
+    def read(cls, fh, path: str | Path) -> "VectorIndex":
+        """Read an index written by :meth:`write` from a binary stream positioned at its start
+        (``path`` names it in errors); raises :class:`VectorIndexError` if unusable."""
+        try:
+            if fh.read(len(_MAGIC)) != _MAGIC:
+                raise VectorIndexError(f"向量索引文件格式不正确：{path}")
+            (size,) = struct.unpack("<Q", fh.read(8))
+            if size > 1 << 20:
+                raise VectorIndexError(f"向量索引文件头损坏：{path}")
+            header = json.loads(fh.read(size).decode("utf-8"))
+            if header.get("format") != _FORMAT:
+                raise VectorIndexError(f"不支持的向量索引文件版本：{header.get('format')}")
+            live_raw = fh.read(header["live_bytes"])
+            if len(live_raw) != header["live_bytes"]:
+                raise VectorIndexError(f"向量索引文件不完整：{path}")
+            index = faiss.read_index(faiss.PyCallbackIOReader(fh.read))
         except FileNotFoundError:
             raise VectorIndexError(f"向量索引文件不存在：{path}") from None
         except VectorIndexError:

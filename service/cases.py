@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from nlp.checklist import Checklist
-from service.storage.cases import CaseRecord, CaseRepository
+from service.storage.cases import CaseRecord, CaseRepository, SqlCaseRepository, sync_review_case
 from service.storage.sql import SqlRepository
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "corpora" / "cases"
@@ -73,24 +73,13 @@ def load_corpus(store: CaseRepository, checklist: Checklist, directory: Path = C
     return added, updated
 
 
-def reviewed_findings_as_cases(repository: SqlRepository, store: CaseRepository) -> tuple[int, int]:
-    """Findings whose tags a reviewer confirmed or corrected become searchable cases."""
-    latest: dict[int, list[str]] = {}
-    for row in repository.list_feedback():
-        if row.finding_id is not None:
-            latest[row.finding_id] = row.items
-    records, withdrawn = [], []
-    for finding_id, items in latest.items():
-        finding = repository.get_finding(finding_id)
-        if finding is None or not items:
-            withdrawn.append(f"finding-{finding_id}")
-            continue
-        document = repository.get_document(finding.document_id)
-        records.append(CaseRecord(
-            id=0, external_id=f"finding-{finding_id}", text=finding.text, checklist=items,
-            unit=(document.fields.get("unit") if document else None), origin="review", finding_id=finding_id,
-            team=document.team if document else None, inspection=document.inspection if document else None,
-            year=int(document.created_at.year) if document else None, source="审核确认",
-        ))
-    store.delete_cases(withdrawn)
-    return store.upsert_cases(records)
+def reviewed_findings_as_cases(repository: SqlRepository, store: SqlCaseRepository) -> int:
+    """Backfill: the case of every reviewed finding follows its latest verdict, and the cases of
+    findings that are gone are withdrawn. Reviews make and withdraw their cases themselves
+    (:func:`service.storage.cases.sync_review_case`); this catches up data stored by versions
+    that did it on search. Returns the number of orphaned cases withdrawn."""
+    finding_ids = sorted({row.finding_id for row in repository.list_feedback() if row.finding_id is not None})
+    with repository._sessions.begin() as session:
+        for finding_id in finding_ids:
+            sync_review_case(session, finding_id)
+    return store.withdraw_orphans()

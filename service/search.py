@@ -1,30 +1,55 @@
 """Semantic + keyword search over prior cases and every stored finding, with filters and team scope.
 
-The database is the source of truth. On start the indexes are synced with it: vectors come from a
-per-installation vector store (``$XUNCHA_HOME/vectors.sqlite``, keyed by text), missing ids are
-added and stale ids removed without a full rebuild; a missing or corrupt index file is rebuilt.
+The database is the source of truth; each :class:`SearchService` is a *replica* of it (faiss + BM25
++ character index per collection) kept in step by the change log (:mod:`service.storage.changes`):
+
+* **start** (first use): the replica file (``$XUNCHA_HOME/index/<collection>-<embedder>.replica``:
+  vectors, the content hash of each id's text, the last sequence applied) is checked against the
+  database: ids whose stored hash differs from the hash of the text now stored under that id
+  (deleted, re-used or edited) are re-embedded, ids that are gone are removed. A missing or corrupt
+  file is rebuilt. Vectors come from the vector store (``$XUNCHA_HOME/vectors.sqlite``, keyed by
+  text), so a rebuild embeds only texts never seen.
+* **before every search** (:meth:`SearchService.catch_up`): one query for the log's last sequence; if
+  it moved, the changed ids are reconciled with the database (removed, re-embedded, or their
+  metadata replaced). Embedding happens before searches are held; the index is changed under the
+  write side of a reader/writer lock, and searches share the read side, so they run concurrently.
+  Any number of processes follow the same log; a sequence number missing below the newest one (a
+  transaction that has not committed yet, on PostgreSQL) is asked for again until it appears or
+  :data:`GAP_WAIT` seconds have passed.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from index.embeddings import CachedEmbedder, Embedder, create_embedder
 from index.hybrid import Calibration, Entry, Hit, HybridIndex, domain_vocabulary
+from index.replica import ReadWriteLock, ReplicaState, load_replica, save_replica
 from index.vectors import VectorIndex, VectorIndexError, choose_kind
 from nlp.checklist import Checklist
 from service import cases as case_corpus
-from service.storage import models
-from service.storage.cases import SqlCaseRepository
+from service.storage import changes, models
+from service.storage.case_models import Case
+from service.storage.cases import SqlCaseRepository, _record as case_record
 from service.storage.sql import SqlRepository, latest_reviews
 
 log = logging.getLogger(__name__)
 COLLECTIONS = ("cases", "findings")
+GAP_WAIT = 60.0
+"""Seconds a missing sequence number below the newest is waited for (PostgreSQL hands out sequence
+numbers before commit, so a later one can commit first; a rolled-back one never appears)."""
+GAP_WINDOW = 1000
+"""At start, sequence numbers this far below the newest are checked for gaps."""
+SAVE_EVERY = 5.0
+"""Seconds between writes of a replica file while changes keep coming (a start verifies anyway)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +191,17 @@ class SearchService:
             items_fn=None if self.items is None else self.items.embed_passages,
             item_ids=items.item_ids if items is not None else (),
             domain_words=search_vocabulary(checklist)) for name in COLLECTIONS}
+        self.hashes: dict[str, dict[int, str]] = {name: {} for name in COLLECTIONS}
+        """Per collection: id -> content hash of the text indexed under it."""
+        self.applied = 0
+        """The change-log sequence number every change up to which is in the indexes."""
+        self._top = 0  # the newest sequence number seen
+        self._gaps: dict[int, float] = {}  # sequence numbers not seen yet below _top -> when noticed
+        self._started = False
+        self._lock = ReadWriteLock()  # searches read, applying changes writes
+        self._apply = threading.Lock()  # one thread at a time reads the log and prepares changes
+        self._saved_at = 0.0
+        self._dirty: set[str] = set()
 
     # ----- building
     def _focus_of(self, items: list[str]) -> list[int]:
@@ -175,9 +211,17 @@ class SearchService:
         """Stored item ids as current ids (merged items' aliases resolved; unknown ids dropped)."""
         return self.checklist.resolve_all(items, strict=False)
 
-    def case_entries(self) -> list[Entry]:
+    def case_entries(self, ids: list[int] | None = None) -> list[Entry]:
+        if ids is None:
+            rows = self.cases.list_cases()
+        else:
+            rows = []
+            with self.repository.session() as session:
+                for start in range(0, len(ids), 900):
+                    rows += [case_record(row) for row in session.scalars(
+                        select(Case).where(Case.id.in_(ids[start:start + 900])))]
         entries = []
-        for case in self.cases.list_cases():
+        for case in rows:
             entries.append(Entry(case.id, case.text, {
                 "external_id": case.external_id, "collection": "cases", "kind": "case", "unit": case.unit,
                 "unit_type": case.unit_type, "year": case.year, "team": case.team, "inspection": case.inspection,
@@ -188,13 +232,19 @@ class SearchService:
             }))
         return entries
 
-    def finding_entries(self) -> list[Entry]:
+    def finding_entries(self, ids: list[int] | None = None) -> list[Entry]:
+        """Searchable findings (all, or those of ``ids`` that are): rejected ones are left out."""
         query = (select(models.Finding, models.Document, models.Inspection)
                  .join(models.Document, models.Finding.document_id == models.Document.id)
                  .join(models.Inspection, models.Document.inspection_id == models.Inspection.id))
         entries = []
         with self.repository.session() as session:
-            rows = session.execute(query).all()
+            if ids is None:
+                rows = session.execute(query).all()
+            else:
+                rows = []
+                for start in range(0, len(ids), 900):
+                    rows += session.execute(query.where(models.Finding.id.in_(ids[start:start + 900]))).all()
             reviews = latest_reviews(session, [finding.id for finding, _, _ in rows])
             for finding, document, inspection in rows:
                 review = reviews.get(finding.id) or {}
@@ -216,45 +266,168 @@ class SearchService:
                 }))
         return entries
 
-    def _sync(self, name: str, entries: list[Entry]) -> None:
+    def _entries(self, name: str, ids: list[int] | None = None) -> list[Entry]:
+        return self.case_entries(ids) if name == "cases" else self.finding_entries(ids)
+
+    def replica_path(self, name: str) -> Path:
+        return self.index_dir / f"{name}-{self.vector_signature}.replica"
+
+    # ----- keeping in step with the database
+    def _verify(self, name: str, entries: list[Entry], seq: int) -> None:
+        """Start: check the replica file against the database's texts and fix what differs."""
         index = self.indexes[name]
-        index.set_entries(entries)
-        path = self.index_dir / f"{name}-{self.vector_signature}.faiss"
+        path = self.replica_path(name)
+        expected = {e.id: changes.text_hash(e.text) for e in entries}
         texts = {e.id: e.text for e in entries}
         try:
-            vectors = VectorIndex.load(path)
-            if vectors.dim != self.embedder.dim:
-                raise VectorIndexError("dimension changed")
-        except VectorIndexError:
-            vectors = VectorIndex(self.embedder.dim, choose_kind(len(entries)))
-            log.info("building the %s vector index (%d entries)", name, len(entries))
-        present, expected = set(vectors.ids().tolist()), set(texts)
-        stale, missing = sorted(present - expected), sorted(expected - present)
+            state = load_replica(path)
+            if state.vectors.dim != self.embedder.dim or state.signature != self.vector_signature:
+                raise VectorIndexError("another embedder")
+            log.info("%s replica at change %d (log at %d): checking %d hashes", name, state.seq, seq, len(expected))
+        except VectorIndexError as error:
+            log.info("building the %s vector index (%d entries): %s", name, len(entries), error)
+            state = ReplicaState(VectorIndex(self.embedder.dim, choose_kind(len(entries))), {}, 0,
+                                 self.vector_signature)
+        vectors, stored = state.vectors, state.hashes
+        stale = sorted(i for i, h in stored.items() if expected.get(i) != h)
+        missing = sorted(i for i, h in expected.items() if stored.get(i) != h)
         if stale:
+            log.info("%s: %d indexed texts no longer match the database", name, len(stale))
             vectors.remove(np.array(stale, dtype=np.int64))
         if missing:
             vectors.add(np.array(missing, dtype=np.int64), index.embed_passages([texts[i] for i in missing]))
-        if stale or missing or not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            vectors.save(path)
+        index.set_entries(entries)
         index.vectors = vectors
+        index.warm()
+        self.hashes[name] = expected
+        if stale or missing or state.seq != seq or not path.exists():
+            self._dirty.add(name)
+
+    def start(self) -> None:
+        """Load the shipped cases, catch up review cases, check both replicas against the database."""
+        with self._apply:
+            if self._started:
+                return
+            try:
+                case_corpus.load_corpus(self.cases, self.checklist)
+                case_corpus.reviewed_findings_as_cases(self.repository, self.cases)
+            except IntegrityError:  # another process stored the same cases first
+                log.info("shipped or review cases were stored by another process")
+            with self.repository.session() as session:
+                seq = changes.last_seq(session)
+                present = set(session.scalars(select(changes.IndexChange.seq).where(
+                    changes.IndexChange.seq > seq - GAP_WINDOW)))
+            entries = {name: self._entries(name) for name in COLLECTIONS}
+            now = time.monotonic()
+            with self._lock.write():
+                for name in COLLECTIONS:
+                    self._verify(name, entries[name], seq)
+                self.applied = self._top = seq
+                self._gaps = {n: now for n in range(max(1, seq - GAP_WINDOW + 1), seq + 1) if n not in present}
+                self._started = True
+            self._save()
+
+    def _pending(self) -> bool:
+        if not self._started or self._gaps:
+            return True
+        with self.repository.session() as session:
+            return changes.last_seq(session) > self._top
+
+    def catch_up(self) -> int:
+        """Apply the changes logged since the last call; returns how many log rows were applied."""
+        if not self._started:
+            self.start()
+            return 0
+        if not self._pending():
+            if self._dirty and time.monotonic() - self._saved_at >= SAVE_EVERY:
+                with self._apply:
+                    self._save()
+            return 0
+        with self._apply:
+            return self._catch_up()
+
+    def _catch_up(self) -> int:
+        with self.repository.session() as session:
+            rows = changes.changes_after(session, self._top, self._gaps)
+        now = time.monotonic()
+        fresh = [r for r in rows if r.seq > self._top or r.seq in self._gaps]
+        touched: dict[str, set[int]] = {name: set() for name in COLLECTIONS}
+        for row in fresh:
+            if row.collection in touched:
+                touched[row.collection].add(row.item_id)
+        prepared = {name: self._prepare(name, sorted(ids)) for name, ids in touched.items() if ids}
+        seen = {r.seq for r in fresh}
+        with self._lock.write():
+            for name, (gone, meta_only, added, vectors, items) in prepared.items():
+                index, hashes = self.indexes[name], self.hashes[name]
+                index.remove(gone + [e.id for e in added])
+                index.update_meta(meta_only)
+                index.add(added, vectors, items)
+                for i in gone:
+                    hashes.pop(i, None)
+                hashes.update((e.id, changes.text_hash(e.text)) for e in added)
+                index.warm()
+                self._dirty.add(name)
+            top = max(self._top, *seen) if seen else self._top
+            gaps = {n: t for n, t in self._gaps.items() if n not in seen}
+            gaps.update((n, now) for n in range(self._top + 1, top) if n not in seen)
+            self._gaps = {n: t for n, t in gaps.items() if now - t < GAP_WAIT}
+            self._top = top
+            self.applied = min(self._gaps, default=top + 1) - 1
+        if time.monotonic() - self._saved_at >= SAVE_EVERY:
+            self._save()
+        return len(fresh)
+
+    def _prepare(self, name: str, ids: list[int]):
+        """The database's current state of changed ids, with vectors computed for new texts
+        before searches are held: (ids gone, entries whose metadata alone changed, entries to
+        (re)index, their vectors, their item distributions)."""
+        index, hashes = self.indexes[name], self.hashes[name]
+        entries = self._entries(name, ids)
+        present = {e.id for e in entries}
+        gone = [i for i in ids if i not in present and i in hashes]
+        meta_only = [e for e in entries if hashes.get(e.id) == changes.text_hash(e.text)]
+        added = [e for e in entries if hashes.get(e.id) != changes.text_hash(e.text)]
+        texts = [e.text for e in added]
+        vectors = index.embed_passages(texts) if added else None
+        return gone, meta_only, added, vectors, index.item_distributions(texts)
+
+    def _save(self) -> None:
+        """Write the replica files that changed (called with ``_apply`` held, so the hashes and
+        the sequence number are those of the vectors)."""
+        if not self._dirty:
+            return
+        with self._lock.read():
+            for name in sorted(self._dirty):
+                save_replica(self.replica_path(name), ReplicaState(
+                    self.indexes[name].vectors, self.hashes[name], self.applied, self.vector_signature))
+        self._dirty.clear()
+        self._saved_at = time.monotonic()
+
+    def flush(self) -> None:
+        """Write the replica files now (e.g. before the process ends)."""
+        with self._apply:
+            self._save()
 
     def refresh(self) -> None:
-        """Sync both indexes with the database (shipped cases and reviewed findings included)."""
-        case_corpus.load_corpus(self.cases, self.checklist)
-        case_corpus.reviewed_findings_as_cases(self.repository, self.cases)
-        self._sync("cases", self.case_entries())
-        self._sync("findings", self.finding_entries())
+        """Bring both indexes in step with the database (start, or apply the change log)."""
+        self.catch_up()
 
     # ----- searching
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
-               teams: set[str] | None = None, collection: str = "all", mode: str = "hybrid") -> list[Hit]:
+               teams: set[str] | None = None, collection: str = "all", mode: str = "hybrid",
+               sync: bool = True) -> list[Hit]:
+        """Search both collections (or one). ``sync``: apply the change log first (off for a batch
+        of searches that has just caught up, as leads do)."""
         if collection not in (*COLLECTIONS, "all"):
             raise ValueError(f"未知的检索范围：{collection}（可选：cases、findings、all）")
+        if sync:
+            self.catch_up()
         filters = filters or SearchFilters()
         names = COLLECTIONS if collection == "all" else (collection,)
         hits: list[Hit] = []
-        for name in names:
-            hits += self.indexes[name].search(
-                query, k, where=lambda m: _visible(m, teams) and filters.accepts(m), mode=mode)
+        with self._lock.read():
+            for name in names:
+                hits += self.indexes[name].search(
+                    query, k, where=lambda m: _visible(m, teams) and filters.accepts(m), mode=mode)
         return sorted(hits, key=lambda h: -h.score)[:k]

@@ -1,9 +1,10 @@
 """The app's search service, kept in step with the database.
 
-Searches run concurrently with ingestion jobs, reviews and deletions (in this process or in a CLI
-next to it). Instead of every writer having to remember to update the indexes, each search reads a
-cheap fingerprint of the stored findings, reviews and cases and re-syncs the indexes when it
-changed; the sync is incremental (only missing or stale ids are embedded or removed).
+Searches run concurrently with ingestion jobs, reviews and deletions (in this process, in a CLI next
+to it, or in other API processes). Writers log every change in the database's change log in the
+transaction of the change (:mod:`service.storage.changes`); before each search the service applies
+what was logged since it last looked (one cheap query when nothing changed). Searches share the read
+side of a reader/writer lock and run concurrently; only applying changes takes the write side.
 """
 
 from __future__ import annotations
@@ -13,15 +14,12 @@ from functools import cached_property
 from typing import Callable, Sequence
 
 import numpy as np
-from sqlalchemy import func, select
 
 from index.hybrid import Hit
 from nlp.checklist import Checklist
 from service import artefacts, context
 from service.search import SearchFilters, SearchService
 from service.settings import Settings
-from service.storage import models
-from service.storage.case_models import Case
 from service.storage.sql import SqlRepository
 
 
@@ -34,9 +32,8 @@ class SyncedSearch:
         self.settings = settings
         self._embed_lock = embed_lock or threading.Lock()
         self._factory = factory or (lambda: context.search_service(settings, refresh=False))
-        self._lock = threading.RLock()
+        self._build = threading.Lock()
         self._service: SearchService | None = None
-        self._synced: tuple | None = None
 
     @property
     def repository(self) -> SqlRepository:
@@ -46,33 +43,22 @@ class SyncedSearch:
     def checklist(self) -> Checklist:
         return self.service().checklist
 
-    def fingerprint(self) -> tuple:
-        with self.repository.session() as session:
-            findings = session.execute(select(func.count(models.Finding.id), func.max(models.Finding.id))).one()
-            corrected = session.execute(select(func.max(models.Document.updated_at))).scalar()  # kind fixes
-            feedback = session.execute(select(func.max(models.TagFeedback.id))).scalar()
-            cases = session.execute(select(func.count(Case.id), func.max(Case.id))).one()
-        return (*findings, feedback, *cases, corrected)
-
     def service(self) -> SearchService:
-        """The search service, synced with the database if anything changed since the last sync."""
-        with self._lock:
-            if self._service is None:
-                self._service = self._factory()
-            current = self.fingerprint()
-            if current != self._synced:
-                self._service.refresh()
-                self._synced = self.fingerprint()
-            return self._service
+        """The search service, with every change logged so far applied."""
+        if self._service is None:
+            with self._build:
+                if self._service is None:
+                    self._service = self._factory()
+        self._service.catch_up()
+        return self._service
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
                teams: set[str] | None = None, collection: str = "all", mode: str = "hybrid") -> list[Hit]:
-        with self._lock:
-            return self.service().search(query, k, filters, teams, collection, mode)
+        return self.service().search(query, k, filters, teams, collection, mode, sync=False)
 
     def synced(self) -> SyncedView:
-        """A view synced once now, for work that runs many searches (leads): the indexes are not
-        re-checked for every one of them."""
+        """A view synced once now, for work that runs many searches (leads): the change log is not
+        re-read for every one of them."""
         self.service()
         return SyncedView(self)
 
@@ -97,5 +83,4 @@ class SyncedView:
         self.repository, self.checklist = owner.repository, owner.checklist
 
     def search(self, *args, **kwargs) -> list[Hit]:
-        with self._owner._lock:
-            return self._owner._service.search(*args, **kwargs)
+        return self._owner._service.search(*args, **kwargs, sync=False)

@@ -12,6 +12,7 @@ from service.storage.models import Base, utcnow
 
 class Case(Base):
     __tablename__ = "cases"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(100), unique=True)

@@ -32,7 +32,7 @@ class Inspection(Base):
 
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("inspection_id", "sha256"),)
+    __table_args__ = (UniqueConstraint("inspection_id", "sha256"), {"sqlite_autoincrement": True})  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
@@ -64,6 +64,7 @@ class Document(Base):
 
 class Finding(Base):
     __tablename__ = "findings"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.storage import models
 from service.storage.case_models import Case
+from service.storage.changes import ADD, REMOVE, log_changes
 from service.storage.records import (
     DocumentDetail,
     DocumentSummary,
@@ -51,12 +52,30 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision.
+
+    On SQLite the migrations run with foreign keys off (SQLite's documented procedure for table
+    rebuilds: a batch migration drops the old table, which with foreign keys on would cascade-delete
+    or null every row pointing at it) and the keys are checked before the transaction commits."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:  # outside any transaction, or SQLite ignores it
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "heads")
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"数据库迁移后外键检查失败（{len(broken)} 处），已回滚")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def open_repository(url: str) -> SqlRepository:
@@ -90,6 +109,30 @@ def latest_reviews(session: Session, finding_ids: list[int]) -> dict[int, dict]:
     return latest
 
 
+def _log_findings(session: Session, op: str, where) -> list[int]:
+    """Log ``op`` for the findings of the documents matching ``where``; returns their ids."""
+    rows = session.execute(select(models.Finding.id, models.Finding.text).join(models.Document).where(where)).all()
+    log_changes(session, "findings", op, ((i, None if op == REMOVE else text) for i, text in rows))
+    return [i for i, _ in rows]
+
+
+def _delete_cases(session: Session, where) -> int:
+    """Delete the prior cases matching ``where`` and log their removal."""
+    ids = list(session.scalars(select(Case.id).where(where)))
+    if ids:
+        session.execute(delete(Case).where(Case.id.in_(ids)))
+        log_changes(session, "cases", REMOVE, ((i, None) for i in ids))
+    return len(ids)
+
+
+def _withdraw_findings(session: Session, where) -> None:
+    """Before the findings of the documents matching ``where`` are deleted: log their removal and
+    withdraw the prior cases made when they were reviewed (the reviews stay, for training)."""
+    finding_ids = _log_findings(session, REMOVE, where)
+    for start in range(0, len(finding_ids), 900):
+        _delete_cases(session, (Case.origin == "review") & Case.finding_id.in_(finding_ids[start:start + 900]))
+
+
 class SqlRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -110,6 +153,7 @@ class SqlRepository:
                 session.flush()
             elif demo and not row.demo:
                 row.demo = True
+                _log_findings(session, ADD, models.Document.inspection_id == row.id)  # searched as demo now
             return _inspection(row)
 
     def list_inspections(self, team: str | None = None) -> list[InspectionRecord]:
@@ -150,6 +194,7 @@ class SqlRepository:
             row = session.get(models.Inspection, inspection_id)
             if row is None:
                 return False
+            _withdraw_findings(session, models.Document.inspection_id == inspection_id)  # the cascade's
             session.delete(row)
             return True
 
@@ -158,9 +203,12 @@ class SqlRepository:
         with self._sessions.begin() as session:
             finding_ids = select(models.Finding.id).join(models.Document).where(
                 models.Document.inspection_id == inspection_id)
-            session.execute(delete(Case).where(Case.finding_id.in_(finding_ids)))
-            return session.execute(delete(models.TagFeedback).where(
+            _delete_cases(session, Case.finding_id.in_(finding_ids))
+            purged = session.execute(delete(models.TagFeedback).where(
                 models.TagFeedback.finding_id.in_(finding_ids))).rowcount or 0
+            if purged:  # their reviews are gone: rejected findings are candidates again
+                _log_findings(session, ADD, models.Document.inspection_id == inspection_id)
+            return purged
 
     def get_inspection(self, inspection_id: int) -> InspectionRecord | None:
         with self.session() as session:
@@ -182,6 +230,7 @@ class SqlRepository:
             row.findings = [models.Finding(**finding) for finding in findings]
             session.add(row)
             session.flush()
+            log_changes(session, "findings", ADD, ((f.id, f.text) for f in row.findings))
             return row.id
 
     def list_documents(self, inspection: str | None = None, team: str | None = None, *,
@@ -233,6 +282,7 @@ class SqlRepository:
             doc.kind, doc.kind_overridden, doc.fields = kind, True, fields
             doc.year = year if year is not None else doc.created_at.year
             doc.updated_at = models.utcnow()
+            log_changes(session, "findings", ADD, ((f.id, f.text) for f in doc.findings))  # kind, year
             return True
 
     def delete_document(self, document_id: int) -> str | None:
@@ -241,6 +291,7 @@ class SqlRepository:
             if doc is None:
                 return None
             path = doc.original_path
+            _withdraw_findings(session, models.Document.id == document_id)
             session.delete(doc)
             return path
 
@@ -267,10 +318,17 @@ class SqlRepository:
             return finding_record(f)
 
     def add_feedback(self, finding_id: int | None, text: str, action: str, items: list[str], reviewer: str) -> int:
+        from service.storage.cases import sync_review_case
+
         with self._sessions.begin() as session:
             row = models.TagFeedback(finding_id=finding_id, text=text, action=action, items=items, reviewer=reviewer)
             session.add(row)
             session.flush()
+            if finding_id is not None:
+                finding = session.get(models.Finding, finding_id)
+                if finding is not None:  # its items (or its rejection) change what search shows
+                    log_changes(session, "findings", ADD, [(finding.id, finding.text)])
+                sync_review_case(session, finding_id)
             return row.id
 
     def list_feedback(self) -> list[FeedbackRecord]:

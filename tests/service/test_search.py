@@ -89,7 +89,7 @@ def test_case_import_validates_every_line(service, tmp_path):
 
 
 def test_index_is_resynced_with_the_database(service, home):
-    (path,) = (home / "index").glob("cases-*.faiss")
+    (path,) = (home / "index").glob("cases-*.replica")
     path.write_bytes(b"garbage")
     service.refresh()
     assert len(service.indexes["cases"].vectors) == len(service.cases.list_cases())
