@@ -97,6 +97,7 @@ KIND_FIELDS: dict[DocumentKind, tuple[str, ...]] = {
     DocumentKind.INTERVIEW: ("interviewee", "interviewee_position", "interviewers", "date", "place",
                              "recorder", "amounts", "dates"),
     DocumentKind.OTHER: ("date", "amounts", "dates"),
+    DocumentKind.EVIDENCE: ("date", "amounts", "dates"),
 }
 
 

@@ -15,6 +15,8 @@ class DocumentKind(str, Enum):
     PETITION = "petition"
     INTERVIEW = "interview"
     OTHER = "other"
+    EVIDENCE = "evidence"
+    """Rectification evidence (整改佐证材料): only ever set by the rectification ledger, never detected."""
 
     @property
     def label(self) -> str:
@@ -26,6 +28,7 @@ KIND_LABELS: dict[DocumentKind, str] = {
     DocumentKind.PETITION: "信访举报件",
     DocumentKind.INTERVIEW: "个别谈话记录",
     DocumentKind.OTHER: "其他材料",
+    DocumentKind.EVIDENCE: "整改佐证材料",
 }
 
 

@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     max_json_kb: int = 4096
     """Largest request body accepted by non-upload endpoints (checked before parsing and before
     authentication): the tag endpoint's largest valid batch (256 texts of 5,000 characters) in UTF-8."""
+    rectification_days: int = 60
+    """Default time allowed for a rectification task (完成时限), in days from the report's finalisation."""
+    rectification_green_days: int = 20
+    """Ledger warnings by days left to the deadline: green at most this many days left, """
+    rectification_yellow_days: int = 10
+    """yellow at most this many, """
+    rectification_red_days: int = 0
+    """red when fewer than this many remain (0: once overdue). Closed (已销号) tasks carry no warning."""
+    rectification_approver_roles: str = "admin"
+    """Comma-separated roles that may approve 销号 (never the user who asked for it)."""
     trusted_proxies: str = ""
     """Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed;
     empty: the client address is always the socket peer."""

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from service.api import errors
 from service.api.middleware import BodyLimitMiddleware, ClientAddressMiddleware, GuardMiddleware
-from service.api.routers import auth, checklist, documents, findings, inspections, jobs, leads, reports, search, tag
+from service.api.routers import (auth, checklist, documents, findings, inspections, jobs, leads, rectification,
+                                 reports, search, tag)
 from service.api.services import build_services
 from service.security.files import private_files
 from service.security.proxies import TrustedProxies
@@ -17,7 +18,7 @@ from service import web
 from service.web import apidocs
 
 ROUTERS = [auth.router, inspections.router, documents.router, jobs.router, findings.router, tag.router,
-           checklist.router, search.router, leads.router, reports.router]
+           checklist.router, search.router, leads.router, reports.router, rectification.router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

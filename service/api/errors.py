@@ -14,6 +14,7 @@ NOT_FOUND = {
     "job": "没有找到该导入任务",
     "inspection": "没有找到该巡察轮次",
     "report_problem": "没有找到问题清单初稿中的该问题",
+    "rectification_task": "没有找到该整改任务",
 }
 _HTTP_DEFAULTS = {
     400: ("bad_request", "请求不正确"),

@@ -60,7 +60,7 @@ class GuardMiddleware:
 
 
 # The one endpoint whose body is files; everything else is JSON or a small form.
-_UPLOAD_PATH = re.compile(r"^/api/inspections/[^/]+/documents/?$")
+_UPLOAD_PATH = re.compile(r"^/api/(inspections/[^/]+/documents|rectification-tasks/[^/]+/evidence)/?$")
 
 
 def _megabytes(limit: int) -> str:

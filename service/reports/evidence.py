@@ -118,15 +118,19 @@ def effective_items(tags: dict | None, verdict: tuple[str, list[str]] | None) ->
     return list(items or (labels if action == "confirm" else [])), _REVIEWS.get(action)
 
 
+EVIDENCE_KIND = "evidence"
+"""Rectification evidence (整改佐证材料) proves a fix: never evidence of a problem."""
+
+
 def load_round(repository: SqlRepository, inspection_id: int) -> RoundEvidence:
     """The inspection's findings that are evidence of some problem, each with its latest verdict."""
     finding_query = (select(models.Finding)
                      .join(models.Document, models.Finding.document_id == models.Document.id)
-                     .where(models.Document.inspection_id == inspection_id)
+                     .where(models.Document.inspection_id == inspection_id, models.Document.kind != EVIDENCE_KIND)
                      .order_by(models.Document.id, models.Finding.seq))
     document_query = (select(models.Document.id, models.Document.filename, models.Document.kind,
                              models.Document.fields, models.Document.text)
-                      .where(models.Document.inspection_id == inspection_id))
+                      .where(models.Document.inspection_id == inspection_id, models.Document.kind != EVIDENCE_KIND))
     sources: list[SourceFinding] = []
     with repository.session() as session:
         documents = {row.id: DocumentInfo(row.id, row.filename, row.kind, row.fields or {}, row.text or "")

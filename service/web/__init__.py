@@ -121,6 +121,7 @@ PAGES = [
     ("/inspections/{inspection_id:int}/leads", "leads.html", "inspections", None, {"scope": "inspection"}),
     ("/inspections/{inspection_id:int}/report", "report.html", "inspections", None, {}),
     ("/inspections/{inspection_id:int}/review", "review.html", "inspections", None, {}),
+    ("/inspections/{inspection_id:int}/rectification", "rectification.html", "inspections", None, {}),
     ("/documents/{document_id:int}", "document.html", "inspections", None, {}),
     ("/documents/{document_id:int}/leads", "leads.html", "inspections", None, {"scope": "document"}),
     ("/search", "search.html", "search", None, {}),

@@ -5,6 +5,7 @@ export const KIND_LABELS = {
   petition: "信访举报件",
   interview: "个别谈话记录",
   other: "其他材料",
+  evidence: "整改佐证材料",
   case: "往届案例",
 };
 
