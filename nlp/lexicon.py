@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
+import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import jieba.posseg
 
 DICT_DIR = Path(__file__).resolve().parents[1] / "corpora" / "dict"
 POSITION_TAG = "nposition"
+LONG_TEXT = 2000  # characters: a text this long is a document whose sentences will be asked for
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -57,8 +61,50 @@ def words(text: str) -> list[str]:
 
 
 def tagged_words(text: str) -> list[tuple[str, str, int]]:
-    """``(word, pos, start)`` triples from jieba's POS tagger."""
-    return list(_tagged_words(text))
+    """``(word, pos, start)`` triples from jieba's POS tagger.
+
+    A sentence of a document tagged shortly before is cut from that document's tags instead of
+    tagged again (the pipeline reads entities of the whole text, then of every finding): jieba tags
+    each run of Han/alphanumeric characters on its own, so a slice that starts and ends where such
+    a run does, on token boundaries, is exactly what tagging the sentence alone gives."""
+    return list(_sliced(text) or _tagged_words(text))
+
+
+_HAN_RUN = re.compile("[\u4E00-\u9FD5a-zA-Z0-9+#&._]")
+_RECENT_DOCUMENTS = 4
+_recent: list[tuple[str, tuple, list[int]]] = []  # (text, tags, token starts), newest last
+_recent_lock = threading.Lock()
+
+
+def _remember(text: str, tags: tuple) -> None:
+    with _recent_lock:
+        _recent.append((text, tags, [start for _, _, start in tags]))
+        del _recent[:-_RECENT_DOCUMENTS]
+
+
+def _run_edge(document: str, position: int) -> bool:
+    """Whether a run of Han/alphanumeric characters cannot continue across ``position``."""
+    return (position in (0, len(document)) or not _HAN_RUN.match(document[position - 1])
+            or not _HAN_RUN.match(document[position]))
+
+
+def _sliced(text: str) -> tuple | None:
+    if not text:
+        return None
+    with _recent_lock:
+        recent = list(_recent)
+    for document, tags, starts in reversed(recent):
+        if len(document) <= len(text):
+            continue
+        offset = document.find(text)
+        end = offset + len(text)
+        if offset < 0 or not (_run_edge(document, offset) and _run_edge(document, end)):
+            continue
+        first, last = bisect.bisect_left(starts, offset), bisect.bisect_left(starts, end)
+        if first == len(starts) or starts[first] != offset or (last < len(starts) and starts[last] != end):
+            continue
+        return tuple((word, flag, start - offset) for word, flag, start in tags[first:last])
+    return None
 
 
 @lru_cache(maxsize=256)
@@ -71,4 +117,6 @@ def _tagged_words(text: str) -> tuple[tuple[str, str, int], ...]:
             start = position
         out.append((pair.word, pair.flag, start))
         position = start + len(pair.word)
+    if len(text) >= LONG_TEXT:
+        _remember(text, tuple(out))
     return tuple(out)
