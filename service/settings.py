@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     """Processing time of one uploaded file (time spent on smaller files run in between not counted)."""
     session_hours: int = 12
     """Lifetime of a web login session."""
+    token_days: int = 90
+    """Lifetime of an API token, counted from when it was issued (also for tokens already issued)."""
     cookie_secure: bool = False
     """Mark the session cookie ``Secure`` (set when served over HTTPS)."""
     admin_password: str | None = None

@@ -1,6 +1,7 @@
 """Outermost guard: a generic 500 for anything unhandled (no stack trace to the client, no data in
-the log), security headers, and an access log that names the route template — never the query
-string or body, which may carry names or document text."""
+the log), security headers, and an access log that names the client address and the route template
+— never the query string or body, which may carry names or document text. Also: every 401 and 403
+reaches the audit log, the client address honours only trusted proxies, and body limits."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import re
 import time
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +27,11 @@ SECURITY_HEADERS = {
 
 def _route(scope: Scope) -> str:
     return getattr(scope.get("route"), "path", None) or "<unmatched>"
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "-"
 
 
 class GuardMiddleware:
@@ -55,7 +62,7 @@ class GuardMiddleware:
             if not started:
                 await error_response(500, "internal_error", INTERNAL_ERROR)(scope, receive, guarded_send)
         finally:
-            access_log.info("%s %s %d %.0fms", scope["method"], _route(scope), status,
+            access_log.info("%s %s %s %d %.0fms", _client(scope), scope["method"], _route(scope), status,
                             (time.perf_counter() - began) * 1000)
 
 
@@ -148,3 +155,43 @@ class ClientAddressMiddleware:
             if peer is None or host != peer[0]:
                 scope = {**scope, "client": (host, 0)}
         await self.app(scope, receive, send)
+
+
+# Refusals every request may meet; the route's own audit row, when it wrote one, says more.
+REFUSALS = {401: "access.unauthenticated", 403: "access.forbidden"}
+REFUSAL_AUDITED = "xuncha_refusal_audited"
+"""Request-state flag set by ``deps.Auditor``: this request's refusal is in the audit log already."""
+
+
+class RefusalAuditMiddleware:
+    """Writes an audit row for every 401 and 403 the request's own handler did not audit (the
+    ``REFUSAL_AUDITED`` request-state flag set by ``deps.Auditor``): route template, user when
+    known, client address, outcome ``denied``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        status = 0
+
+        async def watched_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        finally:
+            if status in REFUSALS and not state.get(REFUSAL_AUDITED):
+                user = state.get("user")
+                audit = scope["app"].state.services.audit
+                client = scope.get("client")
+                await run_in_threadpool(
+                    audit.append, REFUSALS[status], "denied", user_id=getattr(user, "id", None),
+                    user_name=getattr(user, "name", None), object_type="route", object_id=_route(scope),
+                    client=client[0] if client else None)

@@ -12,13 +12,18 @@ from service.commands.common import console, err, print_json, table
 from service.security import ROLE_LABELS, AuditLog, SecurityStore
 from service.security.credentials import generate_password
 from service.security.store import SecurityError
+from service.settings import get_settings
 
 app = typer.Typer(help="管理用户和 API 令牌", no_args_is_help=True)
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒绝", "not_found": "不存在", "failed": "失败", "invalid": "无效请求"}
 
 
 def _store() -> SecurityStore:
-    return SecurityStore(context.repository().engine)
+    return SecurityStore(context.repository().engine, get_settings().token_days)
+
+
+def _lifetime(store: SecurityStore) -> str:
+    return f"令牌有效期 {store.token_days} 天（XUNCHA_TOKEN_DAYS），到期后用 xuncha users token 重新生成"
 
 
 @app.command("add")
@@ -39,33 +44,75 @@ def add(name: str = typer.Argument(..., help="用户名"),
     if password is None:
         typer.echo(f"初始密码：{chosen}")
     typer.echo(f"API 令牌：{token}")
+    console.print(_lifetime(store))
     console.print("密码和令牌只显示这一次，请妥善保管。令牌用法：Authorization: Bearer <令牌>")
+
+
+def _audited(action: str, user) -> None:
+    """Account changes made at the command line go into the audit log (client ``cli``)."""
+    AuditLog(context.repository().engine).append(action, "ok", object_type="user", object_id=user.id, client="cli")
+
+
+def _user(store: SecurityStore, name: str):
+    user = store.get_user(name)
+    if user is None:
+        err.print(f"[red]没有名为 {escape(name)} 的用户[/]")
+        raise typer.Exit(1)
+    return user
 
 
 @app.command("token")
 def token(name: str = typer.Argument(..., help="用户名")) -> None:
     """为已有用户再生成一个 API 令牌。"""
     store = _store()
-    user = store.get_user(name)
-    if user is None:
-        err.print(f"[red]没有名为 {name} 的用户[/]")
-        raise typer.Exit(1)
+    user = _user(store, name)
     typer.echo(f"API 令牌：{store.issue_token(user.id, 'cli')}")
+    console.print(_lifetime(store))
+    _audited("user.token", user)
 
 
 @app.command("password")
 def password(name: str = typer.Argument(..., help="用户名"),
              new: Optional[str] = typer.Option(None, "--password", help="新密码（至少 8 位）；省略时自动生成")) -> None:
-    """重设用户的登录密码（该用户已登录的网页会话随之失效）。"""
+    """重设用户的登录密码（该用户已登录的网页会话随之失效，API 令牌一并吊销）。"""
     chosen = new or generate_password()
     try:
-        _store().set_password(name, chosen)
+        user = _store().set_password(name, chosen)
     except SecurityError as error:
-        err.print(f"[red]{error}[/]")
+        err.print(f"[red]{escape(str(error))}[/]")
         raise typer.Exit(1)
-    console.print(f"已重设用户 {name} 的密码")
+    _audited("user.password", user)
+    console.print(f"已重设用户 {escape(name)} 的密码；其网页登录和全部 API 令牌已失效（需要时用 xuncha users token 重新生成）")
     if new is None:
         typer.echo(f"新密码：{chosen}（只显示这一次）")
+
+
+@app.command("revoke")
+def revoke(name: str = typer.Argument(..., help="用户名")) -> None:
+    """吊销用户的全部 API 令牌并结束其全部网页登录（账号仍可用密码重新登录）。"""
+    store = _store()
+    user = _user(store, name)
+    revoked = store.revoke(name)
+    _audited("user.revoke", user)
+    console.print(f"已吊销用户 {escape(name)} 的 {revoked.tokens} 个 API 令牌，结束 {revoked.sessions} 个网页登录")
+
+
+@app.command("disable")
+def disable(name: str = typer.Argument(..., help="用户名")) -> None:
+    """停用用户：不能登录，已有的 API 令牌和网页登录一律拒绝（xuncha users enable 恢复）。"""
+    store = _store()
+    user = store.set_active(_user(store, name).name, False)
+    _audited("user.disable", user)
+    console.print(f"已停用用户 {escape(name)}：不能登录，其 API 令牌和网页登录一律拒绝")
+
+
+@app.command("enable")
+def enable(name: str = typer.Argument(..., help="用户名")) -> None:
+    """重新启用被停用的用户（未吊销且未过期的 API 令牌恢复有效）。"""
+    store = _store()
+    user = store.set_active(_user(store, name).name, True)
+    _audited("user.enable", user)
+    console.print(f"已启用用户 {escape(name)}")
 
 
 @app.command("list")

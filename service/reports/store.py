@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -78,6 +78,39 @@ def _live(session: Session, rows: Sequence[ReportProblem]) -> set[int]:
 
 
 
+def _merge(stored: Sequence[ReportProblem], drafts: Sequence[ProblemDraft], add: Callable[[ReportProblem], None]
+           ) -> tuple[list[ReportProblem], list[ReportProblem], list[ReportProblem]]:
+    """Apply freshly built ``drafts`` to the ``stored`` problems (matched by item; ``add`` takes each
+    new row): returns (the draft's rows, stored rows to drop, rows kept only for a writer's wording)."""
+    rows = {r.item_id: r for r in stored}
+    current: list[ReportProblem] = []
+    for draft in drafts:
+        row = rows.pop(draft.item_id, None)
+        if row is None:
+            row = ReportProblem(item_id=draft.item_id, included=draft.recommended, wording_edited=False,
+                                included_edited=False, edited_by=None, edited_at=None)
+            add(row)
+        row.focus, row.generated_wording = draft.focus, draft.wording
+        row.alternatives = [asdict(a) for a in draft.alternatives]
+        row.evidence = [asdict(e) for e in draft.evidence]
+        if not row.wording_edited:
+            row.wording = draft.wording
+        if not row.included_edited:
+            row.included = draft.recommended
+        current.append(row)
+    dropped, retained = [], []
+    for row in rows.values():
+        if not row.wording_edited:
+            dropped.append(row)
+            continue
+        retained.append(row)
+        current.append(row)
+        if row.evidence:  # just lost its evidence: out of the exports unless a writer says so
+            row.included_edited = row.included_edited and not row.included
+            row.included, row.evidence = False, []
+    return current, dropped, retained
+
+
 class ReportStore:
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -131,6 +164,27 @@ class ReportStore:
             row = session.execute(query).first()
         return Owner(*row) if row else None
 
+    def preview(self, inspection_id: int, drafts: Sequence[ProblemDraft]) -> ReportRecord:
+        """The draft a rebuild from ``drafts`` would store — writers' edits kept exactly as ``save``
+        keeps them — computed without writing anything: for readers who may not change the round.
+        Problems not stored yet carry negative ids (nothing can be edited through them)."""
+        now = utcnow()
+        with self._sessions() as session, session.no_autoflush:
+            report = session.scalar(select(Report).where(Report.inspection_id == inspection_id))
+            stored = [] if report is None else list(session.scalars(
+                select(ReportProblem).where(ReportProblem.report_id == report.id)))
+            fresh: list[ReportProblem] = []
+            rows, _dropped, _retained = _merge(stored, drafts, fresh.append)
+            for number, row in enumerate(fresh, 1):
+                row.id = -number
+            rows.sort(key=lambda r: (r.focus, r.item_id))
+            live = _live(session, rows)
+            record = ReportRecord(report.id if report else 0, inspection_id,
+                                  report.created_at if report else now, now, None,
+                                  [_problem(row, live) for row in rows])
+            session.rollback()  # nothing was flushed; drop the in-memory changes to stored rows
+            return record
+
     def _save(self, inspection_id: int, drafts: Sequence[ProblemDraft], by: str | None) -> SaveResult:
         now = utcnow()
         with self._sessions.begin() as session:
@@ -140,32 +194,17 @@ class ReportStore:
                 session.add(report)
                 session.flush()
             report.updated_at, report.updated_by = now, by
-            rows = {r.item_id: r for r in session.scalars(
-                select(ReportProblem).where(ReportProblem.report_id == report.id))}
-            for draft in drafts:
-                row = rows.pop(draft.item_id, None)
-                if row is None:
-                    row = ReportProblem(report_id=report.id, item_id=draft.item_id, included=draft.recommended,
-                                        wording_edited=False, included_edited=False)
-                    session.add(row)
-                row.focus, row.generated_wording = draft.focus, draft.wording
-                row.alternatives = [asdict(a) for a in draft.alternatives]
-                row.evidence = [asdict(e) for e in draft.evidence]
-                if not row.wording_edited:
-                    row.wording = draft.wording
-                if not row.included_edited:
-                    row.included = draft.recommended
-            retained = []
-            for row in rows.values():
-                if not row.wording_edited:
-                    session.delete(row)
-                    continue
-                retained.append(row.id)
-                if row.evidence:  # just lost its evidence: out of the exports unless a writer says so
-                    row.included_edited = row.included_edited and not row.included
-                    row.included, row.evidence = False, []
+            stored = list(session.scalars(select(ReportProblem).where(ReportProblem.report_id == report.id)))
+
+            def add(row: ReportProblem) -> None:
+                row.report_id = report.id
+                session.add(row)
+
+            _rows, dropped, retained = _merge(stored, drafts, add)
+            for row in dropped:
+                session.delete(row)
             session.flush()
-            return SaveResult(self._record(session, report), retained)
+            return SaveResult(self._record(session, report), [row.id for row in retained])
 
     @staticmethod
     def _record(session: Session, report: Report) -> ReportRecord:

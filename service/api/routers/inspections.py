@@ -29,8 +29,10 @@ router = APIRouter(prefix="/api/inspections", tags=["巡察轮次"])
 
 @router.get("", response_model=list[InspectionOut], responses=ERRORS, summary="巡察轮次列表")
 def list_inspections(team: str | None = Query(None, max_length=100, description="只列出该巡察组（分析人员、管理员）"),
-                     user: UserRecord = Depends(current_user), svc: Services = Depends(services)):
+                     user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
+                     svc: Services = Depends(services)):
     own = visible_team(user)
+    audit("inspection.list")  # the team filter is not recorded: rows hold ids only
     if own is not None and team is not None and team != own:
         return []
     counts = svc.repository.inspection_counts()
@@ -46,6 +48,7 @@ def get_inspection(inspection_id: ObjectId, user: UserRecord = Depends(current_u
     if record is None:  # deleted in between
         raise not_found("inspection")
     documents, findings = svc.repository.inspection_counts().get(inspection_id, (0, 0))
+    audit("inspection.read", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
     return {**asdict(record), "document_count": documents, "finding_count": findings}
 
 
@@ -124,13 +127,16 @@ def review_queue(inspection_id: ObjectId,
 def counts(inspection_id: ObjectId, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
            svc: Services = Depends(services)):
     authorize(svc.scopes.inspection(inspection_id), user, audit, "findings.read", "inspection", inspection_id)
-    return review_counts(svc.repository.inspection_findings(inspection_id))
+    result = review_counts(svc.repository.inspection_findings(inspection_id))
+    audit("findings.counts", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
+    return result
 
 
 @router.post("", status_code=201, response_model=InspectionOut, responses=ERRORS, summary="新建巡察轮次")
 def create_inspection(body: InspectionIn, user: UserRecord = Depends(current_user),
                       audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
     if user.role == "analyst":
+        audit("inspection.create", "denied")
         raise forbidden("巡察办分析人员只能查阅，不能新建巡察轮次")
     team = body.team if user.role == "admin" else user.team
     if user.role == "member" and body.team not in (None, user.team):

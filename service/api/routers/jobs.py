@@ -38,24 +38,32 @@ def job_out(job: JobRecord) -> dict:
 
 
 def _job(svc: Services, user: UserRecord, audit: Auditor, job_id: str, action: str, write: bool = False):
-    authorize(svc.scopes.job(job_id), user, audit, action, "job", job_id, write=write)
+    owner = authorize(svc.scopes.job(job_id), user, audit, action, "job", job_id, write=write)
     job = svc.jobs.get(job_id)
     if job is None:
+        audit(action, "not_found", object_type="job", object_id=job_id, inspection_id=owner.inspection_id)
         raise not_found("job")
+    return job
+
+
+def _read(svc: Services, user: UserRecord, audit: Auditor, job_id: str):
+    """A job the user may read; the read is audited (a job carries its files' names)."""
+    job = _job(svc, user, audit, job_id, "job.read")
+    audit("job.read", object_type="job", object_id=job_id, inspection_id=job.inspection_id)
     return job
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=ERRORS, summary="导入任务状态和每个文件的结果")
 def get_job(job_id: str = JobId, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
             svc: Services = Depends(services)):
-    return job_out(_job(svc, user, audit, job_id, "job.read"))
+    return job_out(_read(svc, user, audit, job_id))
 
 
 @router.get("/{job_id}/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
             summary="导入进度（Server-Sent Events）")
 async def job_events(request: Request, job_id: str = JobId, user: UserRecord = Depends(current_user),
                      audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
-    await run_in_threadpool(_job, svc, user, audit, job_id, "job.read")
+    await run_in_threadpool(_read, svc, user, audit, job_id)  # audited once, when the stream opens
 
     async def stream():
         last, quiet = None, 0.0

@@ -23,7 +23,8 @@ from service.reports.outline import printable, report_document, sections, unfini
 from service.reports.wording import markers
 from service.reports.store import ProblemRecord, ReportRecord
 from service.reports.xlsx_export import render_xlsx
-from service.security import UserRecord
+from service.reports.draft import build_problems
+from service.security import UserRecord, can_write
 from service.storage.records import InspectionRecord
 
 router = APIRouter(prefix="/api", tags=["问题清单"])
@@ -133,10 +134,16 @@ def _build(svc: Services, inspection: InspectionRecord, user: UserRecord, audit:
 
 def _current(svc: Services, inspection: InspectionRecord, user: UserRecord, audit: Auditor) -> ReportRecord:
     """The stored draft, built on first use and rebuilt (keeping writers' edits) when reviews or documents
-    changed its evidence — by any reader: it is derived from material they may read."""
+    changed its evidence. Only writers of the round store it; a reader who may not change the round
+    (an analyst) sees the same draft computed without storing anything."""
     store = ReportStore(svc.repository.engine)
     report = None if is_stale(svc.repository, inspection.id, svc.checklist) else store.get(inspection.id)
-    return report if report is not None else _build(svc, inspection, user, audit)
+    if report is not None:
+        return report
+    if can_write(user, inspection.team):
+        return _build(svc, inspection, user, audit)
+    return store.preview(inspection.id, build_problems(svc.repository, svc.checklist, inspection,
+                                                       svc.search.synced()))
 
 
 @router.get("/inspections/{inspection_id}/report", response_model=ReportOut, responses=ERRORS,
