@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from nlp.checklist import Checklist, load_checklist
-from service import context
+from service import artefacts, context
 from service.api.searching import SyncedSearch
+from service.batching import MicroBatcher
 from service.jobs import JobRunner, parse_limits
 from service.originals import OriginalStore
 from service.security import AuditLog, SecurityStore
@@ -36,6 +37,15 @@ class Services:
     @cached_property
     def checklist(self) -> Checklist:
         return load_checklist()
+
+    @cached_property
+    def tag_batch(self) -> MicroBatcher:
+        """Tags texts with the trained model; concurrent requests share one model call."""
+        def tag(texts: list[str]):
+            tagger = artefacts.load_tagger(self.settings)
+            with self.tag_lock:
+                return tagger.tag(texts)
+        return MicroBatcher(tag)
 
     @cached_property
     def search(self) -> SyncedSearch:

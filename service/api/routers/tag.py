@@ -19,10 +19,8 @@ router = APIRouter(prefix="/api", tags=["标注"])
 def tag(body: TagIn, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
         svc: Services = Depends(services)):
     try:
-        tagger = artefacts.load_tagger(svc.settings)
+        results = svc.tag_batch(body.texts)
     except artefacts.ModelMissing:
         raise ApiError(503, "model_missing", "标注模型尚未训练，暂时无法标注。请管理员运行：xuncha train") from None
-    with svc.tag_lock:
-        results = tagger.tag(body.texts)
     audit("tag", object_type="texts", object_id=len(body.texts))
     return [result.as_json(index + 1) for index, result in enumerate(results)]

@@ -171,3 +171,25 @@ def test_tag_returns_the_checklist_items_with_evidence(api, member):
     assert first["is_finding"] and not second["is_finding"]
     assert first["checklist"] and first["checklist"][0]["id"] in {i["id"] for i in first["checklist"]}
     assert first["evidence"] and all("start" in e for e in first["evidence"])
+
+
+def test_concurrent_tag_requests_each_get_their_own_answers_through_the_batcher(api, member):
+    if not (api.settings.models_dir / "tagger.joblib").exists():
+        pytest.skip("no trained tagger (run xuncha train)")
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, _ = member
+    finding = "局长把办公楼维修项目直接交给亲戚的公司，没有招标，金额38万元。"
+    procedure = "会议由张书记主持，全体班子成员参加。"
+    bodies = [[finding] * (n % 3 + 1) + [procedure] for n in range(12)]
+    batcher = api.app.state.services.tag_batch
+    calls_before = batcher.calls
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda texts: client.post("/api/tag", json={"texts": texts}), bodies))
+    for texts, answer in zip(bodies, answers):
+        assert answer.status_code == 200, answer.text
+        results = answer.json()
+        assert len(results) == len(texts)
+        assert [r["is_finding"] for r in results] == [True] * (len(texts) - 1) + [False]
+        assert [r["id"] for r in results] == list(range(1, len(texts) + 1))
+    assert batcher.calls > calls_before
