@@ -116,7 +116,7 @@ export function uploadFile(path, file, onProgress) {
 }
 
 /**
- * Follow an ingestion job until it is done or failed: its Server-Sent Events stream, falling back
+ * Follow an ingestion job until it is done, failed or cancelled: its Server-Sent Events stream, falling back
  * to polling GET /api/jobs/{id}. onUpdate(job) for every change; resolves to the final job.
  */
 export function followJob(jobId, onUpdate) {
@@ -135,7 +135,7 @@ export function followJob(jobId, onUpdate) {
         try {
           const job = await api(path);
           failures = 0;
-          if (job.status === "done" || job.status === "failed") {
+          if (job.status === "done" || job.status === "failed" || job.status === "cancelled") {
             finish(job);
             return;
           }

@@ -46,12 +46,17 @@ export const FIELD_LABELS = {
 export const FILE_STATUS = {
   pending: "等待上传",
   uploading: "正在上传",
-  queued: "排队等待导入",
-  running: "正在导入",
+  queued: "排队中",
+  running: "处理中",
   added: "已导入",
   duplicate: "重复文件，已导入过",
   error: "失败",
+  cancelled: "已取消",
+  cancelling: "正在取消",
 };
+
+/** Ended states of an ingestion job (GET /api/jobs/{id}). */
+export const JOB_ENDED = ["done", "failed", "cancelled"];
 
 export const REVIEW_LABELS = { confirm: "已确认", reject: "已驳回", correct: "已更正" };
 

@@ -2,6 +2,8 @@ import { api, followJob, uploadFile } from "../api.js";
 import { alertBox, empty, fill, h, loading, messageOf, showError } from "../dom.js";
 import { FILE_STATUS, canWrite, dateTime, fileSize, kindLabel, setTitle } from "../format.js";
 
+const FILE_ENDED = ["added", "duplicate", "error", "cancelled"];
+
 const main = document.getElementById("main");
 const inspectionId = Number(main.dataset.inspectionId);
 const documents = document.getElementById("documents");
@@ -73,22 +75,42 @@ async function loadDocuments() {
     h("tbody", null, rows)));
 }
 
-// ----- upload: one request per file (so one bad file does not stop the others), then its job
+// ----- upload: one request per file (so one bad file does not stop the others), then its job.
+// Each file is scheduled on its own (small files first, teams take turns): a row shows 排队中 /
+// 处理中 / 已导入 / 失败 / 已取消, each in its own colour, and can be cancelled while it waits or runs.
 
 function uploadRow(file) {
   const progress = h("progress", { max: "100", value: 0 });
   const status = h("span", { class: "upload-status" }, FILE_STATUS.pending);
+  const cancel = h("button", { type: "button", class: "button-small upload-cancel", hidden: true }, "取消");
   const detail = h("div", { class: "upload-detail small" });
   const row = h("li", { class: "upload-item", dataset: { status: "pending" } },
     h("div", { class: "upload-name" }, h("span", { class: "strong" }, file.name),
       h("span", { class: "muted small" }, fileSize(file.size))),
-    progress, status, detail);
+    progress, h("div", { class: "upload-state" }, status, cancel), detail);
   const set = (state, text, fraction) => {
     row.dataset.status = state;
     status.textContent = text || FILE_STATUS[state] || state;
     if (fraction !== undefined) progress.value = Math.round(fraction * 100);
+    cancel.hidden = !(state === "queued" || state === "running") || row.dataset.cancelled === "1";
   };
-  return { row, set, detail };
+  return { row, set, detail, cancel };
+}
+
+function allowCancel(entry, job) {
+  entry.cancel.onclick = async () => {
+    entry.cancel.disabled = true;
+    entry.row.dataset.cancelled = "1";
+    try {
+      const answer = await api(`/api/jobs/${encodeURIComponent(job.id)}/cancel`, { method: "POST" });
+      const file = answer.files && answer.files[0];
+      entry.set(file && file.status === "cancelled" ? "cancelled" : "cancelling");
+    } catch (error) {
+      entry.row.dataset.cancelled = "";
+      entry.cancel.disabled = false;
+      fill(entry.detail, h("div", { class: "error-text" }, messageOf(error)));
+    }
+  };
 }
 
 function showFileResult(entry, result) {
@@ -104,6 +126,9 @@ function showFileResult(entry, result) {
   } else if (result.status === "error") {
     set("error", "失败", 1);
     fill(detail, h("div", { class: "error-text" }, result.message || "导入失败"));
+  } else if (result.status === "cancelled") {
+    set("cancelled", FILE_STATUS.cancelled, 1);
+    fill(detail, h("div", { class: "muted" }, result.message || "已取消，未导入"));
   } else {
     set(result.status, FILE_STATUS[result.status], 1);
   }
@@ -119,14 +144,18 @@ async function upload(entry, file, kind) {
   return job;
 }
 
-async function follow(entry, job) {
+async function follow(entry, job, onFileDone) {
+  allowCancel(entry, job);
+  entry.set("queued", FILE_STATUS.queued, 1);
   const finalJob = await followJob(job.id, (update) => {
     const file = update.files && update.files[0];
-    if (file && (file.status === "queued" || file.status === "running")) entry.set(file.status);
+    if (file && (file.status === "queued" || file.status === "running")
+        && entry.row.dataset.status !== "cancelling") entry.set(file.status);
   });
   const result = finalJob.files && finalJob.files[0];
-  if (result && ["added", "duplicate", "error"].includes(result.status)) {
+  if (result && FILE_ENDED.includes(result.status)) {
     showFileResult(entry, result);
+    if (result.status === "added") onFileDone();
     return result.status;
   }
   throw { detail: finalJob.error || "导入任务失败，请重新上传" };
@@ -176,12 +205,18 @@ function setupUpload() {
     const entries = batch.map((file) => uploadRow(file));
     list.prepend(...entries.map((e) => e.row));
     const imports = [];
+    // Each document appears in the list as soon as its file is imported, not after the whole batch.
+    let reloading = null;
+    const refresh = () => {
+      reloading = reloading || loadDocuments().catch((error) => showError(documents, error))
+        .finally(() => { reloading = null; });
+    };
     for (const [index, file] of batch.entries()) {
       // Uploads go one at a time; the imports they start run in the background meanwhile.
       const entry = entries[index];
       try {
         const job = await upload(entry, file, kind);
-        imports.push(follow(entry, job).catch((error) => failed(entry, error)));
+        imports.push(follow(entry, job, refresh).catch((error) => failed(entry, error)));
       } catch (error) {
         imports.push(Promise.resolve(failed(entry, error)));
       }
@@ -189,7 +224,8 @@ function setupUpload() {
     const outcomes = await Promise.all(imports);
     const count = (status) => outcomes.filter((o) => o === status).length;
     list.prepend(h("li", { class: "upload-summary", role: "status" },
-      `本次上传 ${batch.length} 个文件：已导入 ${count("added")} 个，重复 ${count("duplicate")} 个，失败 ${count("error")} 个`));
+      `本次上传 ${batch.length} 个文件：已导入 ${count("added")} 个，重复 ${count("duplicate")} 个，失败 ${count("error")} 个`
+      + (count("cancelled") ? `，已取消 ${count("cancelled")} 个` : "")));
     loadDocuments().catch((error) => showError(documents, error));
   });
 }
