@@ -11,7 +11,6 @@ from service.api.middleware import (
     BodyLimitMiddleware,
     ClientAddressMiddleware,
     GuardMiddleware,
-    RefusalAuditMiddleware,
 )
 from service.api.routers import (auth, checklist, documents, findings, inspections, jobs, leads, rectification,
                                  reports, search, tag)
@@ -47,10 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "错误统一返回 `{\"detail\": 中文说明, \"code\": 错误代码}`。")
     app.state.services = services
     errors.install(app)
-    # Outermost last: client address (so the access log and the audit see the real client) → Guard →
-    # refusal audit → body limit (before routing, parsing and auth).
+    # Outermost last: client address (so the access log and the audit see the real client) → Guard
+    # (500s, headers, access log, refusal audit) → body limit (before routing, parsing and auth).
     app.add_middleware(BodyLimitMiddleware, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
-    app.add_middleware(RefusalAuditMiddleware)
     app.add_middleware(GuardMiddleware)
     app.add_middleware(ClientAddressMiddleware, trusted=TrustedProxies(settings.trusted_proxies))
     for router in ROUTERS:

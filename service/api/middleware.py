@@ -34,7 +34,30 @@ def _client(scope: Scope) -> str:
     return client[0] if client else "-"
 
 
+# Refusals every request may meet; the route's own audit row, when it wrote one, says more.
+REFUSALS = {401: "access.unauthenticated", 403: "access.forbidden"}
+REFUSAL_AUDITED = "xuncha_refusal_audited"
+"""Request-state flag set by ``deps.Auditor``: this request's refusal is in the audit log already."""
+
+
+async def _audit_refusal(scope: Scope, status: int) -> None:
+    """An audit row for a 401 or 403 the request's own handler did not audit: route template, user
+    when known, client address, outcome ``denied``."""
+    state = scope.get("state") or {}
+    if status not in REFUSALS or state.get(REFUSAL_AUDITED):
+        return
+    user, client = state.get("user"), scope.get("client")
+    try:
+        await run_in_threadpool(scope["app"].state.services.audit.append, REFUSALS[status], "denied",
+                                user_id=getattr(user, "id", None), user_name=getattr(user, "name", None),
+                                object_type="route", object_id=_route(scope), client=client[0] if client else None)
+    except Exception as error:  # noqa: BLE001 - the answer is sent; say so in the log, not to the client
+        log.error("audit of a %d refusal failed: %s", status, type(error).__name__)
+
+
 class GuardMiddleware:
+    """Also audits every 401 and 403 its handler left unaudited (``_audit_refusal``)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -42,6 +65,7 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})  # shared with the request, so handlers' flags are seen here
         started, status, began = False, 500, time.perf_counter()
 
         async def guarded_send(message: Message) -> None:
@@ -64,6 +88,7 @@ class GuardMiddleware:
         finally:
             access_log.info("%s %s %s %d %.0fms", _client(scope), scope["method"], _route(scope), status,
                             (time.perf_counter() - began) * 1000)
+            await _audit_refusal(scope, status)
 
 
 # The one endpoint whose body is files; everything else is JSON or a small form.
@@ -155,43 +180,3 @@ class ClientAddressMiddleware:
             if peer is None or host != peer[0]:
                 scope = {**scope, "client": (host, 0)}
         await self.app(scope, receive, send)
-
-
-# Refusals every request may meet; the route's own audit row, when it wrote one, says more.
-REFUSALS = {401: "access.unauthenticated", 403: "access.forbidden"}
-REFUSAL_AUDITED = "xuncha_refusal_audited"
-"""Request-state flag set by ``deps.Auditor``: this request's refusal is in the audit log already."""
-
-
-class RefusalAuditMiddleware:
-    """Writes an audit row for every 401 and 403 the request's own handler did not audit (the
-    ``REFUSAL_AUDITED`` request-state flag set by ``deps.Auditor``): route template, user when
-    known, client address, outcome ``denied``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-        status = 0
-
-        async def watched_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched_send)
-        finally:
-            if status in REFUSALS and not state.get(REFUSAL_AUDITED):
-                user = state.get("user")
-                audit = scope["app"].state.services.audit
-                client = scope.get("client")
-                await run_in_threadpool(
-                    audit.append, REFUSALS[status], "denied", user_id=getattr(user, "id", None),
-                    user_name=getattr(user, "name", None), object_type="route", object_id=_route(scope),
-                    client=client[0] if client else None)

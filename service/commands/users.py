@@ -97,22 +97,23 @@ def revoke(name: str = typer.Argument(..., help="用户名")) -> None:
     console.print(f"已吊销用户 {escape(name)} 的 {revoked.tokens} 个 API 令牌，结束 {revoked.sessions} 个网页登录")
 
 
+def _set_active(name: str, active: bool, done: str) -> None:
+    store = _store()
+    user = store.set_active(_user(store, name).name, active)
+    _audited("user.enable" if active else "user.disable", user)
+    console.print(f"已{done}用户 {escape(name)}" + ("" if active else "：不能登录，其 API 令牌和网页登录一律拒绝"))
+
+
 @app.command("disable")
 def disable(name: str = typer.Argument(..., help="用户名")) -> None:
     """停用用户：不能登录，已有的 API 令牌和网页登录一律拒绝（xuncha users enable 恢复）。"""
-    store = _store()
-    user = store.set_active(_user(store, name).name, False)
-    _audited("user.disable", user)
-    console.print(f"已停用用户 {escape(name)}：不能登录，其 API 令牌和网页登录一律拒绝")
+    _set_active(name, False, "停用")
 
 
 @app.command("enable")
 def enable(name: str = typer.Argument(..., help="用户名")) -> None:
     """重新启用被停用的用户（未吊销且未过期的 API 令牌恢复有效）。"""
-    store = _store()
-    user = store.set_active(_user(store, name).name, True)
-    _audited("user.enable", user)
-    console.print(f"已启用用户 {escape(name)}")
+    _set_active(name, True, "启用")
 
 
 @app.command("list")

@@ -71,6 +71,14 @@ def _record(row: User) -> UserRecord:
     return UserRecord(row.id, row.name, row.team, row.role, row.active)
 
 
+def _verdict(owner: UserRecord, refused: str | None) -> CredentialCheck:
+    """A real credential of ``owner``: refused for ``refused`` (revoked, expired…), or for a
+    disabled account, else accepted."""
+    if refused is None and not owner.active:
+        refused = "disabled"
+    return CredentialCheck(None, refused, owner) if refused else CredentialCheck(owner)
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
@@ -178,14 +186,9 @@ class SecurityStore:
                 ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == sec.digest(token))).first()
         if found is None:
             return CredentialCheck(None, "unknown")
-        owner, revoked, issued = _record(found[0]), found[1], found[2]
-        if revoked:
-            return CredentialCheck(None, "revoked", owner)
-        if self.token_expiry(issued, days) <= _now():
-            return CredentialCheck(None, "expired", owner)
-        if not owner.active:
-            return CredentialCheck(None, "disabled", owner)
-        return CredentialCheck(owner)
+        revoked, issued = found[1], found[2]
+        return _verdict(_record(found[0]), "revoked" if revoked else
+                        "expired" if self.token_expiry(issued, days) <= _now() else None)
 
     def user_for_token(self, token: str) -> UserRecord | None:
         return self.check_token(token).user
@@ -207,12 +210,7 @@ class SecurityStore:
                 WebSession.session_hash == sec.digest(session_id))).first()
         if found is None:
             return CredentialCheck(None, "session")
-        owner = _record(found[0])
-        if _aware(found[1]) <= _now():
-            return CredentialCheck(None, "session", owner)
-        if not owner.active:
-            return CredentialCheck(None, "disabled", owner)
-        return CredentialCheck(owner)
+        return _verdict(_record(found[0]), "session" if _aware(found[1]) <= _now() else None)
 
     def user_for_session(self, session_id: str) -> UserRecord | None:
         return self.check_session(session_id).user

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,19 +51,22 @@ class Api:
         raise AssertionError(f"job {job_id} did not finish")
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    home = tmp_path_factory.mktemp("home")
+@contextmanager
+def running_api(home: Path, prepare: Callable[[FastAPI], None] | None = None, **env: str) -> Iterator[Api]:
+    """A server on ``home`` with the API tests' settings plus ``env`` (XUNCHA_* without the prefix),
+    logging captured; ``prepare`` may add test routes to the app before it serves."""
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
     level = root.level
     with pytest.MonkeyPatch.context() as patch:
-        settings = app_settings(patch, home, max_file_mb="1", tag_on_ingest="false", ocr="false")
+        settings = app_settings(patch, home, **{"max_file_mb": "1", "tag_on_ingest": "false", "ocr": "false", **env})
         root.addHandler(handler)
         root.setLevel(logging.INFO)
         app = create_app(settings)
+        if prepare is not None:
+            prepare(app)
         try:
             with serve_app(app) as base:
                 yield Api(base, home, settings, captured, app)
@@ -70,3 +75,9 @@ def api(tmp_path_factory):
             root.setLevel(level)
             get_settings.cache_clear()
             context._repository.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    with running_api(tmp_path_factory.mktemp("home")) as server:
+        yield server
