@@ -13,7 +13,6 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-import docx
 import openpyxl
 import pytest
 from typer.testing import CliRunner
@@ -21,36 +20,13 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from api_fixtures import api  # noqa: E402,F401  (module-scoped server fixture)
 
+from ledger_world import CAR, EVIDENCE, GIFTS, TENDER, WORDINGS, build_round, write_docx  # noqa: E402
+
 from service.cli import app as cli_app  # noqa: E402
 
 TEAM, OTHER_TEAM = "整改甲组", "整改乙组"
-GIFTS, CAR, TENDER = "C2-15", "C2-21", "C5-04"
-INTERVIEW = ["个别谈话记录", "谈话对象：周某某（柳河镇财政所所长）", "时间：2025年3月12日", "谈话人：吴某、郑某",
-             "周某某：镇里去年中秋节用公款买了四十箱月饼，发给各村干部，钱从办公经费里列支。",
-             "周某某：镇政府那辆越野车，分管副镇长周末经常开回老家。"]
-PETITION = ["举报信", "县委巡察组：", "我反映柳河镇农业服务中心主任冯某某的问题：",
-            "一是2024年防汛物资采购没有招标，直接交给他亲戚开的五金店，合同金额二十六万元；",
-            "二是他上班时间经常不在岗。", "举报人：一名群众", "2025年2月20日"]
-EVIDENCE = ["整改情况说明", "柳河镇已于2025年5月建立公务用车节假日封存制度，", "越野车已加装行车轨迹监控，相关副镇长作出书面检讨。"]
-WORDINGS = {GIFTS: "柳河镇用公款购买月饼向村干部发放节日福利，费用在办公经费中列支。",
-            CAR: "柳河镇公务用车管理不严，分管领导节假日公车私用。",
-            TENDER: "柳河镇农业服务中心防汛物资采购应招标未招标。"}
 TODAY = date(2025, 4, 1)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _docx(lines: list[str], path: Path) -> Path:
-    document = docx.Document()
-    document.add_heading(lines[0], level=1)
-    for line in lines[1:]:
-        document.add_paragraph(line)
-    document.save(path)
-    return path
-
-
-def _finding(client, document_id: int, words: str) -> int:
-    findings = client.get(f"/api/documents/{document_id}").json()["findings"]
-    return next(f["id"] for f in findings if words in f["text"])
 
 
 @pytest.fixture(scope="module")
@@ -68,26 +44,8 @@ def world(api, clock, tmp_path_factory):
               "admin": api.add_user("巡察办主任", "巡察办", "admin"), "admin2": api.add_user("巡察办副主任", "巡察办", "admin")}
     files = tmp_path_factory.mktemp("rectification-files")
     with api.client(tokens["writer"]) as writer:
-        inspection = writer.post("/api/inspections", json={"name": "柳河镇2025年第一轮", "target_unit": "柳河镇"}).json()["id"]
-        upload = [("files", (p.name, p.read_bytes())) for p in
-                  (_docx(INTERVIEW, files / "周某某谈话记录.docx"), _docx(PETITION, files / "举报信.docx"))]
-        job = api.wait(writer, writer.post(f"/api/inspections/{inspection}/documents", files=upload).json()["id"])
-        assert job["status"] == "done", job
-        docs = {f["filename"]: f["document_id"] for f in job["files"]}
-        interview, petition = docs["周某某谈话记录.docx"], docs["举报信.docx"]
-        # Tagging on ingest is off here: the reviewer states each finding's item, as inspectors do.
-        for document_id, words, item in ((interview, "月饼", GIFTS), (interview, "越野车", CAR),
-                                         (petition, "防汛物资", TENDER)):
-            finding = _finding(writer, document_id, words)
-            response = writer.post(f"/api/findings/{finding}/review", json={"action": "correct", "items": [item]})
-            assert response.status_code == 201, response.text
-        report = writer.get(f"/api/inspections/{inspection}/report").json()
-        problems = {p["item_id"]: p for g in report["groups"] for i in g["items"] for p in i["problems"]}
-        assert set(problems) == {GIFTS, CAR, TENDER} and all(p["included"] for p in problems.values())
-        for item, wording in WORDINGS.items():
-            assert writer.patch(f"/api/report-problems/{problems[item]['id']}", json={"wording": wording}).status_code == 200
-    return {"tokens": tokens, "inspection": inspection, "problems": problems, "documents": [interview, petition],
-            "files": files}
+        built = build_round(writer, api.wait, files, "柳河镇2025年第一轮")
+    return {"tokens": tokens, "files": files, **built}
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +140,7 @@ def test_writers_edit_tasks_and_analysts_cannot(api, world, ledger):
 
 def test_evidence_upload_then_closure_by_a_different_approver(api, world, ledger):
     task = _tasks(ledger)[CAR]
-    path = _docx(EVIDENCE, world["files"] / "公车整改说明.docx")
+    path = write_docx(EVIDENCE, world["files"] / "公车整改说明.docx")
     with api.client(world["tokens"]["writer"]) as writer:
         refused = writer.post(f"/api/rectification-tasks/{task['id']}/submit")
         assert refused.status_code == 409 and "佐证材料" in refused.json()["detail"]

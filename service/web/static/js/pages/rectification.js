@@ -89,7 +89,7 @@ function taskCard(task, number) {
     }, { class: "button-primary button-small save-task" }));
     const files = h("input", { type: "file", multiple: true, class: "evidence-files", "aria-label": "选择佐证材料",
       accept: ".pdf,.docx,.doc,.txt,.md,.csv,.png,.jpg,.jpeg,.tif,.tiff,.bmp" });
-    actions.append(h("label", { class: "inline small" }, "佐证材料 ", files),
+    actions.append(h("label", { class: "inline small" }, "选择文件 ", files),
       actionButton("上传佐证材料", async () => {
         if (!files.files.length) {
           say("请先选择佐证材料文件", "warning");
