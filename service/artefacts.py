@@ -7,15 +7,16 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import joblib
+from typing import TYPE_CHECKING
 
 from index.embeddings import Embedder, create_embedder
 from index.files import atomic_write
 from nlp.checklist import CHECKLIST_DIR, load_checklist
 from nlp.dataset import FINDINGS_DIR
-from nlp.tagger import FindingTagger
 from service.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # joblib and the tagger (scikit-learn) load only when a model is saved or loaded
+    from nlp.tagger import FindingTagger
 
 TAGGER_FILE = "tagger.joblib"
 TAGGER_META = "tagger.json"
@@ -43,6 +44,8 @@ def embedder_for(settings: Settings) -> Embedder:
 
 
 def _atomic_dump(obj, path: Path) -> None:
+    import joblib
+
     atomic_write(path, lambda stream: joblib.dump(obj, stream, compress=3))
 
 
@@ -85,6 +88,8 @@ def load_tagger(settings: Settings | None = None) -> FindingTagger:
 
 @lru_cache(maxsize=2)
 def _load_tagger(path: str, mtime: float, backend: str, model: str | None) -> FindingTagger:
+    import joblib
+
     settings = Settings(models_dir=Path(path).parent, embedding_backend=backend, embedding_model=model)
     tagger = joblib.load(path)
     meta = TaggerMeta.read(settings)

@@ -1,19 +1,23 @@
-"""The ``xuncha`` command line. Messages to users are in Chinese."""
+"""The ``xuncha`` command line. Messages to users are in Chinese.
+
+Start-up stays light: this module and the command modules import only Typer, Rich and small
+modules at the top; storage, the NLP pipeline, the tagger, the embedders and the search index are
+imported inside the commands that use them (``tests/service/test_cli_startup.py`` checks it).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nlp.types import KIND_LABELS, DocumentKind
-from service import context, rounds
+from service import context
 from service.commands import checklist as checklist_commands
 from service.commands import i18n
 from service.commands import inspections as inspection_commands
@@ -25,8 +29,9 @@ from service.commands import search as search_commands
 from service.commands import serve as serve_commands
 from service.commands import users as users_commands
 from service.commands.common import RoundNotFound, find_inspection, resolve_inspection, table
-from service.ingest import IngestResult, collect_files
-from service.settings import PROJECT_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from service.ingest import IngestResult
 
 i18n.install()
 app = typer.Typer(help="xuncha 巡察文档智能分析", no_args_is_help=True, add_completion=False)
@@ -70,6 +75,10 @@ def ingest_round(inspection: str, team: str | None, unit: str | None, demo: bool
 
 def run_ingest(paths: list[Path], inspection: str, team: str | None, unit: str | None,
                kind: DocumentKind | None, quiet: bool, demo: bool = False) -> list[IngestResult]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from service.ingest import collect_files
+
     ingestor = context.ingestor()
     record = ingest_round(inspection, team, unit, demo)
     files = collect_files(paths)
@@ -182,6 +191,8 @@ def docs_kind(document_id: int = typer.Argument(..., help="文档编号"),
               kind: DocumentKind = typer.Argument(..., help="minutes（会议记录/纪要）、petition（信访举报件）、"
                                                             "interview（个别谈话记录）或 other（其他）")) -> None:
     """更正文档类型：按新类型重新抽取结构字段和年份，候选问题及其审核记录保持不变。"""
+    from service import rounds
+
     detail = rounds.change_kind(context.repository(), document_id, kind)
     if detail is None:
         err.print(f"[red]没有编号为 {document_id} 的文档[/]")
@@ -228,6 +239,8 @@ def _format_field(value) -> str:
 @app.command()
 def demo() -> None:
     """用内置示例材料演示：导入 corpora/samples 到单独的示例轮次并显示结果（检索默认不含示例材料）。"""
+    from service.settings import PROJECT_ROOT, get_settings
+
     samples = PROJECT_ROOT / "corpora" / "samples"
     console.print(f"数据目录：{get_settings().home}")
     results = run_ingest([samples], serve_commands.DEMO_INSPECTION, serve_commands.DEMO_TEAM, "清河县", None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from nlp.checklist import load_checklist
 from service.commands.common import console, err, print_json
 
 app = typer.Typer(help="浏览负面清单", no_args_is_help=True)
@@ -15,6 +14,8 @@ app = typer.Typer(help="浏览负面清单", no_args_is_help=True)
 def list_items(group: str = typer.Option(None, "--group", "-g", help="只列出该分组，如 C2"),
                as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """列出负面清单条目。"""
+    from nlp.checklist import load_checklist
+
     checklist = load_checklist()
     items = [i for i in checklist.items if group is None or i.group == group.upper()]
     if as_json:
@@ -31,6 +32,8 @@ def list_items(group: str = typer.Option(None, "--group", "-g", help="只列出�
 @app.command()
 def show(item_id: str = typer.Argument(..., help="条目编号，如 C2-01"), as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """显示一个条目的全部内容。"""
+    from nlp.checklist import load_checklist
+
     checklist = load_checklist()
     try:
         item = checklist.get(item_id.upper())
@@ -62,6 +65,8 @@ def search(text: str = typer.Argument(..., help="要查找的文字，如 公务
            group: str = typer.Option(None, "--group", "-g", help="只看该分组的匹配，如 C2"),
            as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """按文字查找条目：标题、关键词、近义说法、表现形式依次加权，只列出真正相关的条目。"""
+    from nlp.checklist import load_checklist
+
     checklist = load_checklist()
     if group and group.strip().upper() not in checklist.groups:
         err.print(f"[red]没有分组 {group}（可选：{'、'.join(checklist.groups)}）[/]")

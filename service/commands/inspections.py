@@ -8,10 +8,8 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from service import context, rounds
+from service import context
 from service.commands.common import console, print_json, resolve_inspection, table
-from service.security import AuditLog
-from service.settings import get_settings
 
 app = typer.Typer(help="查看和管理巡察轮次", no_args_is_help=True)
 
@@ -46,6 +44,10 @@ def delete_inspection(
     yes: bool = typer.Option(False, "--yes", "-y", help="不再询问，直接删除"),
 ) -> None:
     """删除巡察轮次及其全部文档、候选问题、审核记录、报告初稿和原件（不可恢复）。"""
+    from service import rounds
+    from service.security import AuditLog
+    from service.settings import get_settings
+
     repository = context.repository()
     record = resolve_inspection(repository, inspection, team)
     documents, findings = repository.inspection_counts().get(record.id, (0, 0))

@@ -11,16 +11,17 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from nlp.checklist import load_checklist
-from nlp.dataset import load_examples, train_dev
-from nlp.training import fit_tagger
-from service import artefacts, feedback
 from service.commands.common import console, err, read_jsonl_stdin
-from service.settings import get_settings
 
 
 def train(check: bool = typer.Option(False, "--check", help="只检查模型是否存在且与数据一致")) -> None:
     """用仓库中的负面清单和标注数据（训练集）以及审核反馈训练标注模型。"""
+    from nlp.checklist import load_checklist
+    from nlp.dataset import load_examples, train_dev
+    from nlp.training import fit_tagger
+    from service import artefacts, feedback
+    from service.settings import get_settings
+
     settings = get_settings()
     reviewed = feedback.training_examples(settings)
     fingerprint = artefacts.data_fingerprint(json.dumps([e.__dict__ for e in reviewed], ensure_ascii=False).encode())
@@ -55,6 +56,8 @@ def train(check: bool = typer.Option(False, "--check", help="只检查模型是�
 def tag(texts: list[str] = typer.Argument(None, help="要标注的文字；不提供时从标准输入读取 JSONL"),
         top_k: int = typer.Option(3, "--top-k", "-k", help="每条返回的清单条目数")) -> None:
     """标注文字：是否问题、负面清单条目、三个聚焦、纪律类别及依据，输出 JSONL。"""
+    from service import artefacts
+
     try:
         tagger = artefacts.load_tagger()
         rows = [{"id": i + 1, "text": t} for i, t in enumerate(texts)] if texts else list(read_jsonl_stdin())
@@ -90,6 +93,8 @@ def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag、inge
     if only == "seeds":
         from nlp.evaluation import seeds
 
+        from service.settings import get_settings
+
         arguments = ["--seeds", str(get_settings().shared_dir / "seeds")]
         raise typer.Exit(seeds.main(arguments + (["--json"] if as_json else [])))
     if only in (None, "tag"):
@@ -101,7 +106,11 @@ def evaluate(only: Optional[str] = typer.Option(None, "--only", help="tag、inge
 
 
 def _evaluate_tagging() -> None:
+    from nlp.checklist import load_checklist
+    from nlp.dataset import load_examples, train_dev
     from nlp.evaluation import tagging
+    from service import artefacts
+    from service.settings import get_settings
 
     settings = get_settings()
     try:
@@ -184,6 +193,7 @@ def register(app: typer.Typer) -> None:
 def _evaluate_retrieval() -> None:
     from index.embeddings import create_embedder
     from index.evaluation import evaluate as evaluate_retrieval
+    from service.settings import get_settings
 
     settings = get_settings()
     with console.status("评测检索（BM25、向量、混合）…"):

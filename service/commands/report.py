@@ -9,13 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from nlp.checklist import load_checklist
-from service import context, reports
+from service import context
 from service.commands.common import console, err, resolve_inspection
-from service.reports.docx_export import render_docx
-from service.reports.outline import (EMPTY_NOTE, chinese_number, report_document, sections, unfinished,
-                                     unfinished_warning)
-from service.reports.xlsx_export import render_xlsx
 
 
 def _write(path: Path, content: bytes, label: str) -> None:
@@ -36,6 +31,11 @@ def report(
     team: Optional[str] = typer.Option(None, "--team", help="巡察组（名称在多个组重复时用于区分）"),
 ) -> None:
     """生成或查看巡察轮次的问题清单初稿，并可导出 Word 和 Excel。"""
+    from nlp.checklist import load_checklist
+    from service import reports
+    from service.reports.outline import (EMPTY_NOTE, chinese_number, report_document, sections, unfinished,
+                                         unfinished_warning)
+
     repository = context.repository()
     inspection = resolve_inspection(repository, reference, team)
     inspection_id = inspection.id
@@ -67,8 +67,12 @@ def report(
     if (docx_path or xlsx_path) and (found := unfinished(document)):
         err.print(f"[yellow]注意：{escape(unfinished_warning(found))}[/]")
     if docx_path is not None:
+        from service.reports.docx_export import render_docx
+
         _write(docx_path, render_docx(document), " Word 初稿")
     if xlsx_path is not None:
+        from service.reports.xlsx_export import render_xlsx
+
         _write(xlsx_path, render_xlsx(document), " Excel 底稿")
 
 

@@ -6,8 +6,7 @@ from typing import Optional
 
 import typer
 
-from nlp.checklist import load_checklist
-from service import context, feedback
+from service import context
 from service.commands.common import console, err
 
 
@@ -18,6 +17,9 @@ def review(
     reviewer: str = typer.Option(..., "--by", help="审核人"),
 ) -> None:
     """审核候选问题的标注；下次 xuncha train 会从审核结果中学习。"""
+    from nlp.checklist import load_checklist
+    from service import feedback
+
     ids = [i.strip().upper() for i in (items or "").split(",") if i.strip()]
     checklist = load_checklist()
     ids = [checklist.resolve_or_none(i) or i for i in ids]  # an old (merged) id means its current item

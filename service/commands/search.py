@@ -10,13 +10,8 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from nlp.checklist import load_checklist
-from service import artefacts, context
-from service.settings import get_settings
-from service.cases import CaseImportError, import_file
+from service import context
 from service.commands.common import console, err, print_json, read_jsonl_stdin, resolve_inspection, table
-from service.search import SearchFilters
-from service.storage.cases import SqlCaseRepository
 
 cases_app = typer.Typer(help="往届巡察案例库", no_args_is_help=True)
 
@@ -48,6 +43,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """按语义和关键词检索往届案例和已入库材料，每条结果说明命中原因（年份按文档自身日期）。"""
+    from service.search import SearchFilters
+
     filters = SearchFilters(None, unit, year, kind, focus, item.upper() if item else None, team,
                             include_demo=include_demo)
     if inspection is not None:
@@ -91,6 +88,10 @@ def search(
 @cases_app.command("import")
 def import_cases(path: Path = typer.Argument(..., help="JSONL 文件，每行至少包含 id 和 text")) -> None:
     """导入往届案例（按 id 去重，已存在的会更新）。"""
+    from nlp.checklist import load_checklist
+    from service.cases import CaseImportError, import_file
+    from service.storage.cases import SqlCaseRepository
+
     if not path.is_file():
         err.print(f"[red]找不到文件：{path}[/]")
         raise typer.Exit(2)
@@ -122,7 +123,9 @@ def list_cases(as_json: bool = typer.Option(False, "--json", help="输出 JSON")
 def leads(document_id: int = typer.Argument(..., help="文档编号"),
           as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """为一份文档生成问题线索建议：相似往届案例、问题表述、线索等级和处置方式。"""
+    from service import artefacts
     from service.leads import document_leads
+    from service.settings import get_settings
 
     try:
         found = document_leads(document_id, context.search_service(),
@@ -153,7 +156,9 @@ def dedupe(inspection: str = typer.Option(..., "--inspection", "-i", help="巡�
            team: Optional[str] = typer.Option(None, "--team", help="巡察组（名称在多个组重复时用于区分）"),
            as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """信访件判重：找出同一轮巡察中内容实质相同的信访举报件。"""
+    from service import artefacts
     from service.dedupe import near_duplicates
+    from service.settings import get_settings
 
     service = context.search_service(refresh=False)
     repository = service.repository

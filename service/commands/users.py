@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.markup import escape
 
 from service import context
 from service.commands.common import console, err, print_json, table
-from service.security import ROLE_LABELS, AuditLog, SecurityStore
-from service.security.credentials import generate_password
-from service.security.store import SecurityError
-from service.settings import get_settings
+
+if TYPE_CHECKING:  # the security store (SQLAlchemy, argon2) loads when a command runs, not for --help
+    from service.security import SecurityStore
 
 app = typer.Typer(help="管理用户和 API 令牌", no_args_is_help=True)
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒绝", "not_found": "不存在", "failed": "失败", "invalid": "无效请求"}
 
 
 def _store() -> SecurityStore:
+    from service.security import SecurityStore
+    from service.settings import get_settings
+
     return SecurityStore(context.repository().engine, get_settings().token_days)
 
 
@@ -32,6 +34,10 @@ def add(name: str = typer.Argument(..., help="用户名"),
         role: str = typer.Option("member", "--role", help="admin（管理员）、analyst（巡察办分析人员）或 member（巡察组成员）"),
         password: Optional[str] = typer.Option(None, "--password", help="登录密码（至少 8 位）；省略时自动生成")) -> None:
     """新建用户并生成一个 API 令牌。"""
+    from service.security import ROLE_LABELS
+    from service.security.credentials import generate_password
+    from service.security.store import SecurityError
+
     store = _store()
     chosen = password or generate_password()
     try:
@@ -50,6 +56,8 @@ def add(name: str = typer.Argument(..., help="用户名"),
 
 def _audited(action: str, user) -> None:
     """Account changes made at the command line go into the audit log (client ``cli``)."""
+    from service.security import AuditLog
+
     AuditLog(context.repository().engine).append(action, "ok", object_type="user", object_id=user.id, client="cli")
 
 
@@ -75,6 +83,9 @@ def token(name: str = typer.Argument(..., help="用户名")) -> None:
 def password(name: str = typer.Argument(..., help="用户名"),
              new: Optional[str] = typer.Option(None, "--password", help="新密码（至少 8 位）；省略时自动生成")) -> None:
     """重设用户的登录密码（该用户已登录的网页会话随之失效，API 令牌一并吊销）。"""
+    from service.security.credentials import generate_password
+    from service.security.store import SecurityError
+
     chosen = new or generate_password()
     try:
         user = _store().set_password(name, chosen)
@@ -119,6 +130,8 @@ def enable(name: str = typer.Argument(..., help="用户名")) -> None:
 @app.command("list")
 def list_users(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """列出用户。"""
+    from service.security import ROLE_LABELS
+
     users = _store().list_users()
     if as_json:
         print_json([u.__dict__ for u in users])
@@ -134,6 +147,8 @@ def audit(user: Optional[str] = typer.Option(None, "--user", "-u", help="只看�
           limit: int = typer.Option(50, "--limit", "-n", min=1, help="最多显示条数（最新的在前）"),
           as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
     """查看审计日志：谁在何时从哪里对哪个对象做了什么，结果如何（不含文档内容）。"""
+    from service.security import AuditLog
+
     entries = AuditLog(context.repository().engine).entries(user, limit)
     if as_json:
         print_json([e.__dict__ for e in entries])

@@ -8,12 +8,12 @@ import secrets
 import threading
 import time
 from contextlib import asynccontextmanager
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("xuncha-dummy-password")
 TOKEN_PREFIX = "xct_"
 # Each argon2 hash takes 64 MiB and a core for ~50 ms: a flood of logins must queue, not run at once.
 HASH_SLOTS = threading.BoundedSemaphore(2)
@@ -42,10 +42,22 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made on first use, not at import: one argon2 hash (~64 MiB, a core for a while) slowed every
+    # command and the server start.
+    return _hasher.hash("xuncha-dummy-password")
+
+
+def warm_up() -> None:
+    """Make the dummy hash now (``xuncha serve`` does, once its port is open)."""
+    _dummy_hash()
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant work whether or not the user exists (a dummy hash is checked when there is none)."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

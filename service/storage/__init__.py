@@ -1,4 +1,8 @@
-"""Storage behind a small interface (:class:`Repository`); SQL (SQLite by default) implements it."""
+"""Storage behind a small interface (:class:`Repository`); SQL (SQLite by default) implements it.
+
+The SQL implementation (and with it Alembic) is imported on first use of ``SqlRepository`` or
+``open_repository``, so that importing the table models (e.g. for the security store) stays light.
+"""
 
 from service.storage.records import (
     DocumentDetail,
@@ -10,9 +14,17 @@ from service.storage.records import (
     NewFinding,
 )
 from service.storage.repository import Repository
-from service.storage.sql import SqlRepository, open_repository
 
 __all__ = [
     "DocumentDetail", "DocumentSummary", "FeedbackRecord", "FindingRecord", "InspectionRecord", "NewDocument",
     "NewFinding", "Repository", "SqlRepository", "open_repository",
 ]
+_LAZY = {"SqlRepository", "open_repository"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from service.storage import sql
+
+        return getattr(sql, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from nlp import entities
-
 MIN_YEAR = 1980
 SIGNATURE_LINES = 8
 
@@ -30,6 +28,8 @@ def own_year(fields: dict | None, text: str | None, kind: str | None) -> int | N
     year = _year(fields.get("date"))
     if year is not None:
         return year
+    from nlp import entities  # jieba's POS model loads here, not when the storage is imported
+
     lines = [line for line in (text or "").split("\n") if line.strip()]
     if kind == "petition":  # dated at the signature: the last dated line near the end
         for line in reversed(lines[-SIGNATURE_LINES:]):
