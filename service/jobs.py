@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -41,6 +42,8 @@ POLL_SECONDS = 2.0
 """Idle workers look at the queue this often even without a wake-up (another process may have queued)."""
 CHECK_SECONDS = 0.5
 """A running file looks for a cancel and for small files to let through at most this often."""
+FAILED_STAGING_DAYS = 7
+"""How long a failed job's staged uploads are kept for a retry (removed at the next start after)."""
 PREEMPT_RATIO = 4
 """A queued file runs in between when the running one is estimated at least this many times larger."""
 OCR_PAGE_COST = 25
@@ -124,6 +127,10 @@ def _result(result: IngestResult) -> dict:
             "message": result.message, "warnings": result.warnings}
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 class JobRunner:
     def __init__(self, store: JobStore, ingestor: Ingestor | None, uploads_dir: Path, workers: int = 2,
                  file_timeout: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
@@ -143,12 +150,16 @@ class JobRunner:
 
     def recover(self) -> None:
         """On start: files left running by a stopped process fail as interrupted (retryable; queued
-        files stay queued and run); uploads that never became a job are removed."""
+        files stay queued and run); uploads that never became a job are removed, and so are those of
+        jobs failed more than FAILED_STAGING_DAYS ago (their retry then answers 409)."""
         for job_id in self.store.recover():
             log.warning("job %s was interrupted; its running file marked failed (retryable)", job_id)
         if self.uploads_dir.is_dir():
+            expired = datetime.now(timezone.utc) - timedelta(days=FAILED_STAGING_DAYS)
             for staging in self.uploads_dir.iterdir():
-                if staging.is_dir() and self.store.get(staging.name) is None:
+                job = self.store.get(staging.name) if staging.is_dir() else None
+                if staging.is_dir() and (job is None or job.status == "failed" and job.finished_at is not None
+                                         and _aware(job.finished_at) < expired):
                     shutil.rmtree(staging, ignore_errors=True)
 
     def start(self) -> None:
