@@ -200,7 +200,11 @@ class JobRunner:
                 with self._wake:
                     self._wake.wait(POLL_SECONDS)
                 continue
-            self._run(task, depth=0)
+            try:
+                self._run(task, depth=0)
+            except Exception as error:  # noqa: BLE001 - e.g. the database went away while recording
+                log.error("job %s file %d: its outcome could not be recorded: %s", task.job_id, task.index,
+                          type(error).__name__)
 
     def _run(self, task: FileTask, depth: int) -> None:
         """Ingest one claimed file and record its outcome, whatever happens."""
@@ -230,7 +234,7 @@ class JobRunner:
 
     def _done(self, task: FileTask, result: dict) -> None:
         job = self.store.file_done(task.job_id, task.index, result)
-        if job.status in ("done", "cancelled"):  # nothing left to retry: the staged uploads go
+        if job is None or job.status in ("done", "cancelled"):  # nothing left to retry: the staged uploads go
             shutil.rmtree(self.staging(task.job_id), ignore_errors=True)
 
     def _checkpoint(self, running: _Running) -> None:

@@ -169,11 +169,13 @@ class JobStore:
         return query.order_by(func.coalesce(served.c.running, 0), served.c.last.is_not(None), served.c.last,
                               JobFile.cost, JobFile.queued_at, JobFile.id).limit(1)
 
-    def file_done(self, job_id: str, index: int, result: dict) -> JobRecord:
+    def file_done(self, job_id: str, index: int, result: dict) -> JobRecord | None:
         """Record the outcome of one file (status plus any of: document_id, kind, pages, findings,
-        code, message, warnings); returns the job as it now stands."""
+        code, message, warnings); returns the job as it now stands (None if it was deleted with its round)."""
         with self._sessions.begin() as session:
             row = session.scalar(select(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index))
+            if row is None:
+                return None
             for key, value in result.items():
                 if key == "status" or key in _RESULT_FIELDS:
                     setattr(row, key, value if key != "warnings" else list(value or []))
@@ -188,7 +190,9 @@ class JobStore:
             session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index,
                                                   JobFile.status == "running")
                             .values(status="queued", worker=None, started_at=None))
-            _refresh(session, session.get(Job, job_id))
+            job = session.get(Job, job_id)
+            if job is not None:
+                _refresh(session, job)
 
     def pending(self) -> int:
         """Files waiting in the queue."""
