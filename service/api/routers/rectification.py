@@ -18,16 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api import uploads
 from service.api.deps import Auditor, ObjectId, auditor, authorize, current_user, services
-from service.api.errors import ApiError, error_response, not_found
+from service.api.errors import ApiError, not_found
 from service.api.routers.documents import content_disposition
-from service.api.routers.reports import XLSX_TYPE, _current, _inspection
+from service.api.routers.reports import XLSX_TYPE, _current, _inspection, unfinished_refusal
 from service.api.schemas import ERRORS, ErrorOut
 from service.api.services import Services
 from service.rectification import Approver, Entry, Ledger, RectificationStore, RuleError, system_today
 from service.rectification.evidence import evidence_ingestor, ingest_evidence
 from service.rectification.exports import SHEETS, render_xlsx
 from service.rectification.warnings import Thresholds
-from service.reports.outline import printable, report_document, unfinished, unfinished_warning
+from service.reports.outline import printable, report_document, unfinished
 from service.security import UserRecord
 
 router = APIRouter(prefix="/api", tags=["整改台账"])
@@ -168,11 +168,7 @@ def finalise(inspection_id: ObjectId, request: Request, body: FinaliseIn | None 
     document = report_document(_current(svc, inspection, user, audit), inspection, svc.checklist, ledger.clock())
     found = unfinished(document)
     if found and not force:
-        audit("rectification.finalise", "invalid", object_type="inspection", object_id=inspection_id,
-              inspection_id=inspection_id)
-        return error_response(409, "unfinished_wording", unfinished_warning(found) + "。确认仍要定稿请加参数 force=1。",
-                              problems=[{"id": u.problem_id, "label": u.label, "item_id": u.item_id,
-                                         "unfinished": u.markers} for u in found])
+        return unfinished_refusal(found, audit, "rectification.finalise", inspection_id, "定稿")
     try:
         ledger.finalise(inspection_id, document, inspection.target_unit, user.name, body.deadline if body else None)
     except RuleError as error:

@@ -186,6 +186,14 @@ UNFINISHED_HEADER = "X-Unfinished-Problems"
 Force = Query(False, description="表述中仍有待补充内容时也导出（响应头 X-Unfinished-Problems 列出这些问题的编号）")
 
 
+def unfinished_refusal(found: list, audit: Auditor, action: str, inspection_id: int, doing: str) -> Response:
+    """409 listing the included problems whose wording still carries markers; audited as invalid."""
+    audit(action, "invalid", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
+    return error_response(409, "unfinished_wording", unfinished_warning(found) + f"。确认仍要{doing}请加参数 force=1。",
+                          problems=[{"id": u.problem_id, "label": u.label, "item_id": u.item_id,
+                                     "unfinished": u.markers} for u in found])
+
+
 def _export(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int, suffix: str,
             force: bool) -> Response:
     """Exports refuse (409, listing them) while included problems carry markers or raw slots, unless forced."""
@@ -193,11 +201,7 @@ def _export(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int,
     document = report_document(_current(svc, inspection, user, audit), inspection, svc.checklist)
     found = unfinished(document)
     if found and not force:
-        audit("report.export", "invalid", object_type="inspection", object_id=inspection_id,
-              inspection_id=inspection_id)
-        return error_response(409, "unfinished_wording", unfinished_warning(found) + "。确认仍要导出请加参数 force=1。",
-                              problems=[{"id": u.problem_id, "label": u.label, "item_id": u.item_id,
-                                         "unfinished": u.markers} for u in found])
+        return unfinished_refusal(found, audit, "report.export", inspection_id, "导出")
     content, media_type = (render_docx(document), DOCX_TYPE) if suffix == "docx" else (render_xlsx(document), XLSX_TYPE)
     audit("report.export", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
     filename = f"{inspection.name}-问题清单（初稿）.{suffix}"

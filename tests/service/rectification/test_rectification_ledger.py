@@ -87,6 +87,19 @@ def test_finalising_turns_each_included_problem_into_a_task(api, world, ledger):
     assert [t["id"] for t in again["tasks"]] == [t["id"] for t in ledger["tasks"]]
 
 
+def test_finalising_with_unfinished_wording_asks_first(api, world, ledger):
+    problem = world["problems"][TENDER]["id"]
+    with api.client(world["tokens"]["writer"]) as writer:
+        marked = WORDINGS[TENDER] + "涉及金额【待补充：金额】。"
+        assert writer.patch(f"/api/report-problems/{problem}", json={"wording": marked}).status_code == 200
+        refused = writer.post(f"/api/inspections/{world['inspection']}/report/finalise")
+        assert refused.status_code == 409 and refused.json()["code"] == "unfinished_wording"
+        assert "定稿" in refused.json()["detail"] and refused.json()["problems"][0]["id"] == problem
+        forced = writer.post(f"/api/inspections/{world['inspection']}/report/finalise", params={"force": 1})
+        assert forced.status_code == 200 and _tasks(forced.json())[TENDER]["problem"] == WORDINGS[TENDER]
+        assert writer.patch(f"/api/report-problems/{problem}", json={"wording": WORDINGS[TENDER]}).status_code == 200
+
+
 def test_warnings_follow_days_left_on_the_injected_clock(api, world, ledger, clock):
     deadline = date.fromisoformat(ledger["tasks"][0]["deadline"])
     seen = {}
