@@ -1,7 +1,7 @@
 """Queue starvation and fairness, measured over HTTP on a real server (issue 14 item 3, issue 11).
 
-    python bench/queue.py                      # this tree
-    python bench/queue.py --tree /tmp/old      # another checkout of the code (e.g. before the change)
+    python bench/queue_fairness.py                      # this tree
+    python bench/queue_fairness.py --tree /tmp/old      # another checkout of the code (e.g. before the change)
 
 Scenarios, each in its own round on one fresh data directory (2 ingestion workers, OCR and tagging as
 configured by XUNCHA_* variables; defaults: both on):
