@@ -11,18 +11,28 @@ is rebuilt lazily on the next search after a change (sparse arithmetic, no re-to
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
 
-_HASHER = HashingVectorizer(analyzer="char", ngram_range=(1, 3), n_features=2 ** 20, alternate_sign=False,
-                            norm=None, lowercase=True)
+if TYPE_CHECKING:  # scikit-learn and scipy load with the first index, not when the module is imported
+    from scipy import sparse
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+N_FEATURES = 2 ** 20
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> HashingVectorizer:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(analyzer="char", ngram_range=(1, 3), n_features=N_FEATURES, alternate_sign=False,
+                             norm=None, lowercase=True)
 
 
 def _tf(texts: Sequence[str]) -> sparse.csr_matrix:
-    counts = _HASHER.transform(list(texts)).tocsr().astype(np.float32)
+    counts = _hasher().transform(list(texts)).tocsr().astype(np.float32)
     counts.data = 1.0 + np.log(counts.data)
     return counts
 
@@ -32,10 +42,11 @@ class CharNgramIndex:
 
     def __init__(self, ids: Iterable[int] = (), texts: Iterable[str] = ()) -> None:
         self._rows: dict[int, sparse.csr_matrix] = {}
-        self._df = np.zeros(_HASHER.n_features, dtype=np.float32)
+        self._df = np.zeros(N_FEATURES, dtype=np.float32)
         self._matrix: sparse.csr_matrix | None = None
         self._order = np.zeros(0, dtype=np.int64)
         self._idf: np.ndarray | None = None
+        self._last_query: tuple | None = None
         ids, texts = list(ids), list(texts)
         if ids:
             self.add(ids, texts)
@@ -69,6 +80,8 @@ class CharNgramIndex:
         return removed
 
     def _build(self) -> None:
+        from scipy import sparse
+
         n = len(self._rows)
         self._idf = (np.log((1.0 + n) / (1.0 + np.maximum(self._df, 0.0))) + 1.0).astype(np.float32)
         self._order = np.array(sorted(self._rows), dtype=np.int64)
@@ -76,9 +89,11 @@ class CharNgramIndex:
             matrix = sparse.vstack([self._rows[i] for i in self._order.tolist()]).tocsr()
             self._matrix = self._normalise(matrix)
         else:
-            self._matrix = sparse.csr_matrix((0, _HASHER.n_features), dtype=np.float32)
+            self._matrix = sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
 
     def _normalise(self, tf: sparse.csr_matrix) -> sparse.csr_matrix:
+        from scipy import sparse
+
         weighted = tf.copy()
         weighted.data = weighted.data * self._idf[weighted.indices]
         norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
@@ -87,10 +102,16 @@ class CharNgramIndex:
     def _query_scores(self, query: str) -> np.ndarray:
         if self._matrix is None:
             self._build()
+        matrix = self._matrix
         if not len(self._order):
             return np.zeros(0, dtype=np.float32)
+        last = getattr(self, "_last_query", None)  # absent in indexes pickled before it
+        if last is not None and last[0] == query and last[1] is matrix:  # search, then scores_for
+            return last[2]
         vector = self._normalise(_tf([query]))
-        return np.asarray((self._matrix @ vector.T).todense()).ravel().astype(np.float32)
+        scores = np.asarray((matrix @ vector.T).todense()).ravel().astype(np.float32)
+        self._last_query = (query, matrix, scores)
+        return scores
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` ``(scores, ids)`` by cosine, best first (ties by id); zero scores left out."""

@@ -10,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import jieba
-import jieba.posseg
 
 DICT_DIR = Path(__file__).resolve().parents[1] / "corpora" / "dict"
 POSITION_TAG = "nposition"
@@ -52,6 +51,8 @@ def tokenizer() -> jieba.Tokenizer:
 
 @lru_cache(maxsize=1)
 def pos_tokenizer() -> jieba.posseg.POSTokenizer:
+    import jieba.posseg  # its HMM model loads here, when a text is first tagged, not on import
+
     return jieba.posseg.POSTokenizer(tokenizer())
 
 

@@ -14,6 +14,7 @@ from service.api.middleware import (
 )
 from service.api.routers import (auth, checklist, documents, findings, inspections, jobs, leads, rectification,
                                  reports, search, tag)
+from service.api.routers.startup import router as startup_router
 from service.api.services import build_services
 from service.security.files import private_files
 from service.security.proxies import TrustedProxies
@@ -22,7 +23,8 @@ from service import web
 from service.web import apidocs
 
 ROUTERS = [auth.router, inspections.router, documents.router, jobs.router, findings.router, tag.router,
-           checklist.router, search.router, leads.router, reports.router, rectification.router]
+           checklist.router, search.router, leads.router, reports.router, rectification.router,
+           startup_router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

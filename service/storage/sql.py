@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import os
 from dataclasses import asdict, fields as dataclass_fields
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,12 +50,53 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _head_revisions() -> set[str] | None:
+    """The heads of the revision files (read with ``ast``, without importing Alembic), or None when
+    a file cannot be read that way (then Alembic decides)."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        values = {}
+        try:
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+                    node.target if isinstance(node, ast.AnnAssign) else None
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision", "depends_on"):
+                    values[target.id] = ast.literal_eval(node.value)
+        except (SyntaxError, ValueError, OSError):
+            return None
+        if not isinstance(values.get("revision"), str) or values.get("depends_on"):
+            return None
+        down = values.get("down_revision")
+        revisions.add(values["revision"])
+        parents.update([down] if isinstance(down, str) else down or ())
+    return revisions - parents
+
+
+def _at_heads(engine: Engine) -> bool:
+    """Whether the database is already at every head (the common case: nothing to migrate, and
+    Alembic, ~0.5 s to import and run, is not loaded at all)."""
+    heads = _head_revisions()
+    if not heads:
+        return False
+    try:
+        with engine.connect() as connection:
+            current = {row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    except Exception:  # noqa: BLE001 - no version table yet (a new database): migrate
+        return False
+    return current == heads
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision.
+    """Bring the schema to the newest Alembic revision (no-op, without Alembic, when it is there).
 
     On SQLite the migrations run with foreign keys off (SQLite's documented procedure for table
     rebuilds: a batch migration drops the old table, which with foreign keys on would cascade-delete
     or null every row pointing at it) and the keys are checked before the transaction commits."""
+    if _at_heads(engine):
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     sqlite = engine.dialect.name == "sqlite"

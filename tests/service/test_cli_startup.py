@@ -57,6 +57,10 @@ def test_help_imports_no_heavy_library(tmp_path):
 def test_light_commands_import_no_model_library(tmp_path, command):
     loaded, code, output = _run(tmp_path, *command)
     assert code == 0, output
-    assert {"alembic", "sqlalchemy"} <= set(loaded)  # they did open (and migrate) the real database …
-    assert set(loaded) - {"alembic", *DATABASE} == set()  # … and nothing of the NLP or search stack
     assert (tmp_path / "xuncha.db").exists()
+    assert {"alembic", "sqlalchemy"} <= set(loaded)  # a new database: created and migrated …
+    assert set(loaded) - {"alembic", *DATABASE} == set()  # … and nothing of the NLP or search stack loaded
+    loaded, code, again = _run(tmp_path, *command)
+    assert code == 0 and again == output
+    # A database already at the newest revisions opens without Alembic.
+    assert "sqlalchemy" in loaded and set(loaded) - set(DATABASE) == set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from index.hybrid import Hit
@@ -15,6 +15,7 @@ from service.api.services import Services
 from service.search import SearchFilters
 from service.security import UserRecord
 from service.security.access import visible_team
+from service.startup import index_message
 
 router = APIRouter(prefix="/api", tags=["检索"])
 Kind = Literal["minutes", "petition", "interview", "other", "case"]
@@ -55,7 +56,8 @@ class SearchHitOut(BaseModel):
 class SearchOut(BaseModel):
     query: str
     hits: list[SearchHitOut]
-    message: str | None = Field(None, description="没有结果时的说明（没有相关结果）")
+    message: str | None = Field(None, description="没有结果时的说明（没有相关结果；服务刚启动、索引建立中时为相应提示）")
+    indexing: bool = Field(False, description="检索索引仍在建立（xuncha serve 启动后的后台准备），稍后再试")
 
 
 def hit_out(hit: Hit) -> SearchHitOut:
@@ -76,7 +78,8 @@ def hit_out(hit: Hit) -> SearchHitOut:
 
 @router.get("/search", response_model=SearchOut, responses={**ERRORS, 400: {"model": ErrorOut}},
             summary="检索往届案例和候选问题（语义 + 关键词）")
-def search(q: str = Query(..., min_length=1, max_length=500, description="检索内容（自然语言或关键词）"),
+def search(request: Request,
+           q: str = Query(..., min_length=1, max_length=500, description="检索内容（自然语言或关键词）"),
            k: int = Query(10, ge=1, le=100, description="返回条数"),
            collection: Literal["all", "cases", "findings"] = Query("all", description="检索范围"),
            mode: Literal["hybrid", "vector", "keyword"] = Query("hybrid", description="检索方式"),
@@ -104,6 +107,11 @@ def search(q: str = Query(..., min_length=1, max_length=500, description="检索
         filters.inspection, filters.team = record.name, owner.team
         filters.include_demo = include_demo or record.demo  # the demo round itself was asked for
     team = visible_team(user)
+    waiting = index_message(request.app)
+    if waiting is not None:  # xuncha serve is still building the index in the background: say so, do not block
+        audit("search", object_type="inspection" if inspection_id else None, object_id=inspection_id,
+              inspection_id=inspection_id)
+        return SearchOut(query=query, hits=[], message=waiting, indexing=True)
     hits = svc.search.search(query, k, filters, None if team is None else {team}, collection, mode)
     # Search terms are not audited: they may name a complainant or quote a petition.
     audit("search", object_type="inspection" if inspection_id else None, object_id=inspection_id,

@@ -1,6 +1,7 @@
 import { api } from "../api.js";
 import { alertBox, empty, fill, h, loading, messageOf, showError } from "../dom.js";
 import { dateTime } from "../format.js";
+import { watchStartup } from "../startup.js";
 
 const list = document.getElementById("inspections");
 const form = document.getElementById("create-form");
@@ -60,3 +61,5 @@ if (form) {
 }
 
 load();
+// While xuncha serve imports the demo material in the background, refresh the counts as it goes.
+watchStartup(document.getElementById("startup-banner"), () => load());

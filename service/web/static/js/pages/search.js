@@ -1,6 +1,7 @@
 import { api } from "../api.js";
 import { empty, fill, h, highlight, loading, showError } from "../dom.js";
 import { COLLECTION_LABELS, FOCUS_SHORT, focusLabel, kindLabel, pageLabel, percent } from "../format.js";
+import { watchStartup } from "../startup.js";
 
 const form = document.getElementById("search-form");
 const results = document.getElementById("results");
@@ -69,6 +70,10 @@ async function run(params) {
   try {
     const found = await api("/api/search", { params });
     if (mine !== sequence) return;
+    if (found.indexing) { // xuncha serve is still building the index: its message, not "no results"
+      fill(results, h("div", { class: "card" }, empty(found.message)));
+      return;
+    }
     if (!found.hits.length) {
       fill(results, h("div", { class: "card" }, empty(`没有相关结果：没有与“${found.query}”足够相关的内容，可以换个说法或放宽筛选条件。`)));
       return;
@@ -109,3 +114,5 @@ await loadInspections(initial.get("inspection_id"));
 writeForm(initial);
 if (initial.get("q")) run(readForm());
 else form.elements.q.focus();
+
+watchStartup(document.getElementById("startup-banner"));
