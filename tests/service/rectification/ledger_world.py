@@ -45,7 +45,8 @@ def build_round(client, wait, files: Path, name: str) -> dict:
         finding = next(f["id"] for f in findings if words in f["text"])
         response = client.post(f"/api/findings/{finding}/review", json={"action": "correct", "items": [item]})
         assert response.status_code == 201, response.text
-    report = client.get(f"/api/inspections/{inspection}/report").json()
+    # The first draft builds the prior-case search index: minutes on a loaded machine.
+    report = client.get(f"/api/inspections/{inspection}/report", timeout=600).json()
     problems = {p["item_id"]: p for g in report["groups"] for i in g["items"] for p in i["problems"]}
     assert set(problems) == set(WORDINGS) and all(p["included"] for p in problems.values())
     for item, wording in WORDINGS.items():
