@@ -3,6 +3,7 @@
 from alembic import context
 
 from service.storage import case_models, job_models, report_models, security_models  # noqa: F401  (register their tables)
+from service.rectification import models as rectification_models  # noqa: F401,E402  (register its tables)
 from service.storage.models import Base
 
 connection = context.config.attributes["connection"]
