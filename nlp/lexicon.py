@@ -108,7 +108,7 @@ def _sliced(text: str) -> tuple | None:
     return None
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8192)  # leads and reports read the same case and finding texts again and again
 def _tagged_words(text: str) -> tuple[tuple[str, str, int], ...]:
     # people, organisations and their roles all read the same sentence: tag it once
     out, position = [], 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 from nlp import entities
@@ -189,6 +190,7 @@ def trim_claims(wording: str, evidence: str) -> str:
     return "".join(kept).rstrip("，；") + ("" if "".join(kept).rstrip("，；").endswith("。") else "。")
 
 
+@lru_cache(maxsize=4096)  # prior cases are a fixed set, offered again for every lead and problem
 def case_template(text: str) -> str:
     """A prior case's text with its own facts taken out: sanction clauses dropped; people, posts,
     units, amounts and dates turned into slots (to be filled from this problem's evidence)."""
@@ -229,13 +231,18 @@ def supported_clauses(wording: str, evidence: str, share: float = 0.5) -> str:
     return text + ("" if not text or text.endswith("。") else "。")
 
 
+@lru_cache(maxsize=64)  # one evidence text is checked against every wording offered for it
+def _units_of(evidence: str) -> tuple[str, ...]:
+    return tuple(o.text for o in entities.organisations(evidence))
+
+
 def unsupported(wording: str, evidence: str) -> list[str]:
     """Facts in ``wording`` that ``evidence`` does not state: numbers, amounts, names, units."""
     wording = _UNFINISHED.sub("", wording)
     found = [e.text for e in entities.money(wording) if e.text not in evidence]
     found += [n for n in re.findall(r"\d+(?:\.\d+)?", wording) if n not in evidence]
     found += [p.text for p in entities.persons(wording) if p.text not in evidence]
-    units = [o.text for o in entities.organisations(evidence)]
+    units = _units_of(evidence)
     found += [o.text for o in entities.organisations(wording)
               if o.text not in evidence and not any(o.text.startswith(u) for u in units)]
     return list(dict.fromkeys(found))
