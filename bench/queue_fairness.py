@@ -6,8 +6,8 @@
 Scenarios, each in its own round on one fresh data directory (2 ingestion workers, OCR and tagging as
 configured by XUNCHA_* variables; defaults: both on):
 
-1. ``report+petition``: a 40-page text PDF report, then a 1-page petition uploaded right after it:
-   the petition's wait in the queue and upload→done.
+1. ``report+petition``: a 12-page text PDF report, then a 1-page petition uploaded right after it:
+   the petition's upload→done; then both in one upload (the report listed first): which ends first.
 2. ``drawing+petition``: a 20,000-page drawing-only PDF (no text layer), uploaded twice, then a
    petition: when the petition is done, and when the drawings end (capped at --wait seconds).
 3. ``seven small``: seven small sample files in one upload: time to the first document and to all.
@@ -33,7 +33,7 @@ SAMPLES = ROOT / "corpora" / "samples"
 SMALL = ["petition_qingshi_anonymous.txt", "minutes_liuwan_liangwei_2024-02.txt", "interview_yizhong_lin_xiaoyan.txt",
          "petition_chengtou_phone.txt", "minutes_qingshi_dangwei_2024-05_fullwidth.txt",
          "interview_qingshi_xu_jing.txt", "petition_ziranziyuan_repeat.txt"]
-PETITION = "petition_qingshi_dibao_halfwidth.txt"
+PETITION = "petition_qingshi_anonymous.txt"
 LINE = "第{page}页第{line}行：县水利局推进农田水利工程建设，落实工程项目资金管理制度，加强监督检查。"
 
 
@@ -144,27 +144,33 @@ def main() -> None:
     print(f"code: {Path(service.__file__).parent.parent}")
     home = Path(tempfile.mkdtemp(prefix="xuncha-queue-bench-"))
     server = Server(home)
-    samples = {name: (SAMPLES / name).read_bytes() for name in SMALL + [PETITION]}
+    samples = {name: (SAMPLES / name).read_bytes() for name in SMALL}
     try:
         warm = Team(server, "预热", "预热组", "预热轮次")  # loads the models once, outside the figures
-        warm.wait(warm.upload([("预热.txt", samples[SMALL[0]])])[0], 300)
+        warm.wait(warm.upload([("预热.txt", samples[SMALL[1]])])[0], 300)
 
         a = Team(server, "甲", "甲组", "报告与信访件")
-        report, report_sent = a.upload([("工作报告.pdf", text_pdf(40))])
+        report, report_sent = a.upload([("工作报告.pdf", text_pdf(12))])
         petition, petition_sent = a.upload([("信访件.txt", samples[PETITION])])
         job, done = a.wait(petition, args.wait)
         wait = job["files"][0].get("started_at")
         print(f"1 report+petition: petition upload→done {_since(done, petition_sent, args.wait)}"
               f" ({job['files'][0]['status']})" + ("" if wait else " [no per-file start time in this version]"))
         _, report_done = a.wait(report, args.wait)
-        print(f"  40-page report upload→done {_since(report_done, report_sent, args.wait)}")
+        print(f"  12-page report upload→done {_since(report_done, report_sent, args.wait)}")
+        both, sent = a.upload([("工作报告二.pdf", text_pdf(12) + b"\n%2\n"), ("信访件二.txt", samples[PETITION] + b"\n2")])
+        job, done = a.wait(both, args.wait)
+        files = job["files"]
+        order = "petition first" if files[1].get("finished_at") and files[0].get("finished_at") and \
+            files[1]["finished_at"] < files[0]["finished_at"] else "report first (or unknown)"
+        print(f"  the two in one upload (report listed first): upload→all done {_since(done, sent, args.wait)}, {order}")
 
         b = Team(server, "乙", "乙组", "图纸")
         drawing = drawing_pdf(20_000)
         print(f"2 drawing PDF: {len(drawing) / 1048576:.1f} MB, 20,000 pages")
         first, first_sent = b.upload([("图纸一.pdf", drawing)])
         second, _ = b.upload([("图纸二.pdf", drawing + b"\n%second copy\n")])
-        petition, petition_sent = b.upload([("信访件.txt", samples[PETITION].replace(b"\n", b"\r\n"))])
+        petition, petition_sent = b.upload([("信访件.txt", samples[PETITION])])
         job, done = b.wait(petition, args.wait)
         print(f"  petition upload→done {_since(done, petition_sent, args.wait)} ({job['files'][0]['status']})")
         job, done = b.wait(first, args.wait)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from contextlib import contextmanager
 
 import pytest
-from api_fixtures import Api
-from conftest import MINUTES_LINES, PETITION_LINES, app_settings, serve_app
+from api_fixtures import Api, running_api
+from conftest import MINUTES_LINES, PETITION_LINES, app_settings
 
 from service import context
-from service.api.app import create_app
 from service.jobs import JobRunner
 from service.settings import get_settings
 from service.storage.jobs import JobStore
@@ -25,18 +23,8 @@ from service.storage.jobs import JobStore
 LINE = "第{page}页第{line}行：县水利局推进农田水利工程建设，落实工程项目资金管理制度。"
 
 
-@contextmanager
 def _server(home, **env):
-    with pytest.MonkeyPatch.context() as patch:
-        settings = app_settings(patch, home, tag_on_ingest="false", ocr="false", max_file_mb="2", job_workers="1",
-                                **env)
-        app = create_app(settings)
-        try:
-            with serve_app(app) as base:
-                yield Api(base, home, settings, None, app)
-        finally:
-            get_settings.cache_clear()
-            context._repository.cache_clear()
+    return running_api(home, max_file_mb="2", job_workers="1", **env)
 
 
 @pytest.fixture(scope="module")
