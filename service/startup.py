@@ -136,8 +136,19 @@ class Preparation:
         self.state.update(index="ready")
         self.report(f"往届案例库 {cases} 条，检索索引已就绪")
 
+    def _demo_ingestor(self, services):
+        """An ingestor like ``xuncha demo``'s (no upload limits: the material is ours) whose tagger takes
+        the app's tagging lock, as the upload workers' does: requests and imports share one model."""
+        from service import context
+        from service.api.services import _locked
+
+        ingestor = context.ingestor(services.settings, tag=services.settings.tag_on_ingest)
+        if ingestor.tagger is not None:
+            ingestor.tagger = _locked(ingestor.tagger, services.tag_lock)
+        return ingestor
+
     def _import_demo(self, services, stopping: Callable[[], bool]) -> None:
-        ingestor = services.runner.ingestor  # its tagger shares the app's tagging lock
+        ingestor = self._demo_ingestor(services)
         self.state.update(demo="running", demo_total=len(self.demo_files), demo_done=0, demo_added=0)
         try:
             for path in self.demo_files:

@@ -21,6 +21,7 @@ from conftest import app_settings, serve_app
 from service import context
 from service.api.app import create_app
 from service.commands.serve import ensure_admin, plan_demo
+from service.ingest import Ingestor
 from service.settings import PROJECT_ROOT, get_settings
 from service.startup import Preparation, StartupState
 
@@ -63,18 +64,18 @@ def gated_server(tmp_path: Path):
         state = StartupState(demo="pending", demo_total=len(plan.files))
         app.state.startup = state
         index, demo = threading.Event(), threading.Event()
-        build, ingest = services.search.service, services.runner.ingestor.ingest_path
+        build, ingest = services.search.service, Ingestor.ingest_path
 
         def slow_build():
             assert index.wait(120)
             return build()
 
-        def slow_ingest(*args, **kwargs):
+        def slow_ingest(self, *args, **kwargs):
             assert demo.wait(120)
-            return ingest(*args, **kwargs)
+            return ingest(self, *args, **kwargs)
 
         patch.setattr(services.search, "service", slow_build)
-        patch.setattr(services.runner.ingestor, "ingest_path", slow_ingest)
+        patch.setattr(Ingestor, "ingest_path", slow_ingest)  # every ingestor of this process
         _, token = ensure_admin(settings)
         try:
             with serve_app(app) as base:
