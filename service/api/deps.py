@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from service.api.errors import ApiError, forbidden, not_found
-from service.api.middleware import REFUSAL_AUDITED
+from service.api.middleware import REFUSAL_AUDITED, route_template
 from service.api.services import Services
 from service.security import UserRecord, can_read, can_write
 from service.security.proxies import TrustedProxies
@@ -51,16 +51,11 @@ def _same_origin(request: Request) -> bool:
     return not origin or urlsplit(origin).netloc == request.headers.get("host")
 
 
-def route_of(request: Request) -> str:
-    """The route template (``/api/documents/{document_id}``): never the path's values or the query."""
-    return getattr(request.scope.get("route"), "path", None) or "<unmatched>"
-
-
 def _refused(request: Request, svc: Services, action: str, outcome: str, user: UserRecord | None,
              detail: str) -> ApiError:
     """Audit a refused credential (whose it was, when known) and the 401 that answers it."""
     Auditor(svc, user, client_address(request), request)(action, outcome, object_type="route",
-                                                         object_id=route_of(request))
+                                                         object_id=route_template(request.scope))
     return _unauthenticated(detail)
 
 
@@ -81,7 +76,7 @@ def current_user(request: Request, svc: Services = Depends(services),
         user = check.user
         if request.method in UNSAFE_METHODS and not _same_origin(request):
             Auditor(svc, user, client_address(request), request)("auth.origin", "denied", object_type="route",
-                                                                 object_id=route_of(request))
+                                                                 object_id=route_template(request.scope))
             raise forbidden("请求来源与本站不一致，已拒绝")
     else:
         raise _refused(request, svc, "auth.missing", "denied", None, "未登录，请先登录或提供 API 令牌")

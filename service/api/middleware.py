@@ -25,7 +25,8 @@ SECURITY_HEADERS = {
 }
 
 
-def _route(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
+    """The matched route's template (``/api/documents/{document_id}``): never path values or the query."""
     return getattr(scope.get("route"), "path", None) or "<unmatched>"
 
 
@@ -50,7 +51,8 @@ async def _audit_refusal(scope: Scope, status: int) -> None:
     try:
         await run_in_threadpool(scope["app"].state.services.audit.append, REFUSALS[status], "denied",
                                 user_id=getattr(user, "id", None), user_name=getattr(user, "name", None),
-                                object_type="route", object_id=_route(scope), client=client[0] if client else None)
+                                object_type="route", object_id=route_template(scope),
+                                client=client[0] if client else None)
     except Exception as error:  # noqa: BLE001 - the answer is sent; say so in the log, not to the client
         log.error("audit of a %d refusal failed: %s", status, type(error).__name__)
 
@@ -82,11 +84,11 @@ class GuardMiddleware:
         try:
             await self.app(scope, receive, guarded_send)
         except Exception as error:  # noqa: BLE001 - the catch-all
-            log.error("unhandled %s in %s %s", type(error).__name__, scope["method"], _route(scope))
+            log.error("unhandled %s in %s %s", type(error).__name__, scope["method"], route_template(scope))
             if not started:
                 await error_response(500, "internal_error", INTERNAL_ERROR)(scope, receive, guarded_send)
         finally:
-            access_log.info("%s %s %s %d %.0fms", _client(scope), scope["method"], _route(scope), status,
+            access_log.info("%s %s %s %d %.0fms", _client(scope), scope["method"], route_template(scope), status,
                             (time.perf_counter() - began) * 1000)
             await _audit_refusal(scope, status)
 

@@ -127,7 +127,8 @@ def test_a_guesser_cannot_lock_the_owner_out(server):
     assert codes == [401] * 5 + [429]
     if _proxied(server):  # the owner comes from elsewhere through the same proxy
         with _open(server, None, {"X-Forwarded-For": "198.51.100.7"}) as owner:
-            assert owner.post("/api/auth/login", json={"username": "被猜用户", "password": "owner-pass-1"}).status_code == 200
+            login = owner.post("/api/auth/login", json={"username": "被猜用户", "password": "owner-pass-1"})
+            assert login.status_code == 200
 
         server.add_user("代理后用户", "甲巡察组", password="owner-pass-2")
         with server.client() as anyone:  # the proxy forwards no client address
