@@ -52,7 +52,7 @@ def time_command(arguments: list[str], home: Path) -> float:
     return seconds
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -60,7 +60,7 @@ def _free_port() -> int:
 
 def time_serve(home: Path, wait_demo: bool, timeout: float = 900) -> dict[str, float | str]:
     """Seconds from starting ``xuncha serve`` until each milestone."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     process = subprocess.Popen(_command() + ["serve", "--port", str(port)], env=_env(home),
@@ -99,12 +99,17 @@ def time_serve(home: Path, wait_demo: bool, timeout: float = 900) -> dict[str, f
             time.sleep(0.5)
         return found
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen, wait: float = 60) -> None:
+    """Stop a server started in its own session as Ctrl+C would, killing it if it does not end."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(wait)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

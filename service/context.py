@@ -68,12 +68,13 @@ def finding_tagger(settings: Settings | None = None):
 
 def ingestor(settings: Settings | None = None, tag: bool = True) -> Ingestor:
     from service.ingest import Ingestor
+    from service.jobs import parse_limits
     from service.originals import OriginalStore
 
     settings = settings or _settings()
     return Ingestor(repository(settings), OriginalStore(settings.originals_dir),
                     max_bytes=settings.max_file_bytes, ocr=settings.ocr,
-                    tagger=finding_tagger(settings) if tag else None)
+                    tagger=finding_tagger(settings) if tag else None, limits=parse_limits(settings))
 
 
 _search_services: dict[tuple, object] = {}

@@ -129,12 +129,17 @@ class Preparation:
             search = services.search.service()
             cases = len(search.cases.list_cases())
         except Exception:  # noqa: BLE001 - the server keeps running; search says it failed
-            log.exception("building the search index failed")
-            self.state.update(index="failed")
-            self.report("检索索引建立失败（详见日志）；其他功能不受影响")
+            self._failed("building the search index", "检索索引建立失败（详见日志）；其他功能不受影响", index="failed")
             return
         self.state.update(index="ready")
         self.report(f"往届案例库 {cases} 条，检索索引已就绪")
+
+    def _failed(self, step: str, message: str, **state) -> None:
+        """Log the exception being handled (never document text: the pipeline's errors carry none),
+        mark the step failed and tell the operator."""
+        log.exception("%s failed", step)
+        self.state.update(**state)
+        self.report(message)
 
     def _demo_ingestor(self, services):
         """An ingestor like ``xuncha demo``'s (no upload limits: the material is ours) whose tagger takes
@@ -158,10 +163,9 @@ class Preparation:
                 result = ingestor.ingest_path(path, self.demo_inspection_id)
                 self.state.update(demo_done=self.state.demo_done + 1,
                                   demo_added=self.state.demo_added + (result.status == "added"))
-        except Exception:  # noqa: BLE001
-            log.exception("importing the demo material failed")
-            self.state.update(demo="failed")
-            self.report("示例材料导入失败（详见日志）；可稍后运行 xuncha demo 重新导入")
+        except Exception:  # noqa: BLE001 - as above: the server keeps running
+            self._failed("importing the demo material", "示例材料导入失败（详见日志）；可稍后运行 xuncha demo 重新导入",
+                         demo="failed")
             return
         self.state.update(demo="done")
         self.report(f"已将 {self.state.demo_added} 份示例材料导入示例巡察轮次")

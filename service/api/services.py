@@ -10,7 +10,7 @@ from nlp.checklist import Checklist, load_checklist
 from service import artefacts, context
 from service.api.searching import SyncedSearch
 from service.batching import MicroBatcher
-from service.jobs import JobRunner, parse_limits
+from service.jobs import JobRunner
 from service.originals import OriginalStore
 from service.security import AuditLog, SecurityStore
 from service.security.throttle import LoginThrottle
@@ -75,7 +75,6 @@ def build_services(settings: Settings) -> Services:
     lock = threading.Lock()
     if ingestor.tagger is not None:
         ingestor.tagger = _locked(ingestor.tagger, lock)
-    ingestor.limits = parse_limits(settings)
     runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers,
                        file_timeout=settings.file_timeout_seconds)
     return Services(settings, repository, SecurityStore(engine), AuditLog(engine), Scopes(engine), jobs, runner,

@@ -3,9 +3,8 @@ background, their progress is served by /api/startup, and search says "索引建
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import signal
-import socket
 import subprocess
 import sys
 
@@ -54,16 +53,19 @@ def test_serve_answers_while_the_index_is_built_and_the_demo_imported(gated):
     assert rounds[DEMO_INSPECTION]["document_count"] == 2 and rounds[DEMO_INSPECTION]["demo"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _bench():
+    """bench/startup.py (not a package): its helpers start and stop a real xuncha serve."""
+    spec = importlib.util.spec_from_file_location("bench_startup", PROJECT_ROOT / "bench" / "startup.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_xuncha_serve_answers_before_its_first_demo_import_is_done(tmp_path):
     """The real command on a fresh data directory: the login page and /api/me answer while the
     demo material (dozens of files, OCR and tagging) is still being imported in the background."""
-    port = _free_port()
+    bench = _bench()
+    port = bench.free_port()
     env = dict(os.environ, XUNCHA_HOME=str(tmp_path / "home"), XUNCHA_ADMIN_PASSWORD="serve-test-pass-1")
     process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -85,9 +87,4 @@ def test_xuncha_serve_answers_before_its_first_demo_import_is_done(tmp_path):
             assert status["demo"]["state"] in ("pending", "running") and status["demo"]["done"] < status["demo"]["total"]
             assert not status["ready"] and status["message"]
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        bench.stop(process)
