@@ -11,6 +11,8 @@ with the reasons that produced it.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
@@ -26,7 +28,7 @@ GRADES = ("进一步了解关注类", "了解关注类", "参考类")
 DISPOSALS = ("谈话函询", "初步核实", "暂存待查", "予以了结")
 RELATED_SIMILARITY = 0.92  # e5 cosine between two texts that describe the same act
 SIMILAR_CASES = 3
-__all__ = ["GRADES", "DISPOSALS", "Lead", "LeadSource", "SimilarCase", "document_leads",
+__all__ = ["GRADES", "DISPOSALS", "Lead", "LeadSource", "LeadsCache", "SimilarCase", "document_leads",
            "inspection_leads"]
 
 
@@ -179,3 +181,57 @@ def inspection_leads(document_ids: Sequence[int], service: SearchService,
         if document is not None:
             return round_leads(document.inspection_id, service, e5_embed, teams, progress=progress)
     return []
+
+
+class LeadsCache:
+    """Round leads kept until their round or the prior cases change: ``version(inspection_id)``
+    fingerprints what the leads read (``service.storage.versions.round_version``), and a cached
+    list is served only while that fingerprint is unchanged. Document leads are cut from the
+    round's (a lead is computed the same way whichever document asks), so after one round
+    computation every document page of the round is immediate."""
+
+    def __init__(self, version: Callable[[int], tuple], size: int = 32) -> None:
+        self.version = version
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple[tuple, list[Lead]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[tuple, threading.Lock] = {}
+
+    @staticmethod
+    def _key(inspection_id: int, teams: set[str] | None) -> tuple:
+        return inspection_id, None if teams is None else tuple(sorted(teams))
+
+    def cached(self, inspection_id: int, teams: set[str] | None) -> list[Lead] | None:
+        key = self._key(inspection_id, teams)
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry[0] != self.version(inspection_id):
+            return None
+        return entry[1]
+
+    def round(self, inspection_id: int, teams: set[str] | None, compute: Callable[[], list[Lead]]) -> list[Lead]:
+        """The round's leads, computed by ``compute`` only when none are cached for the current version
+        (concurrent callers of one round wait for a single computation)."""
+        key = self._key(inspection_id, teams)
+        with self._lock:
+            gate = self._computing.setdefault(key, threading.Lock())
+        with gate:
+            found = self.cached(inspection_id, teams)
+            if found is not None:
+                return found
+            version = self.version(inspection_id)  # read first: a change while computing is seen next time
+            leads = compute()
+            with self._lock:
+                self._entries[key] = (version, leads)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+            return leads
+
+    def document(self, document_id: int, inspection_id: int, teams: set[str] | None,
+                 compute: Callable[[], list[Lead]]) -> list[Lead]:
+        """A document's leads: cut from the cached round when there is one, else computed alone."""
+        found = self.cached(inspection_id, teams)
+        if found is None:
+            return compute()
+        return [lead for lead in found if any(s.document_id == document_id for s in lead.sources)]

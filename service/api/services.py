@@ -39,6 +39,14 @@ class Services:
         return load_checklist()
 
     @cached_property
+    def leads(self):
+        """Round leads cached until their round or the prior cases change."""
+        from service.leads import LeadsCache
+        from service.storage.versions import round_version
+
+        return LeadsCache(lambda inspection_id: round_version(self.repository.engine, inspection_id))
+
+    @cached_property
     def tag_batch(self) -> MicroBatcher:
         """Tags texts with the trained model; concurrent requests share one model call."""
         def tag(texts: list[str]):

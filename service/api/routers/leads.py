@@ -42,7 +42,8 @@ def leads_of_document(document_id: ObjectId, user: UserRecord = Depends(current_
                       audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
     owner = authorize(svc.scopes.document(document_id), user, audit, "leads.read", "document", document_id)
     try:
-        found = document_leads(document_id, svc.search.synced(), svc.search.e5_embed, _teams(user))
+        found = svc.leads.document(document_id, owner.inspection_id, _teams(user), lambda: document_leads(
+            document_id, svc.search.synced(), svc.search.e5_embed, _teams(user)))
     except LookupError:  # deleted in between
         raise not_found("document") from None
     audit("leads.read", object_type="document", object_id=document_id, inspection_id=owner.inspection_id)
@@ -55,7 +56,8 @@ def leads_of_inspection(inspection_id: ObjectId, user: UserRecord = Depends(curr
                         audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
     owner = authorize(svc.scopes.inspection(inspection_id), user, audit, "leads.read", "inspection", inspection_id)
     try:
-        found = round_leads(inspection_id, svc.search.synced(), svc.search.e5_embed, _teams(user))
+        found = svc.leads.round(inspection_id, _teams(user), lambda: round_leads(
+            inspection_id, svc.search.synced(), svc.search.e5_embed, _teams(user)))
     except LookupError:  # deleted in between
         raise not_found("inspection") from None
     audit("leads.read", object_type="inspection", object_id=inspection_id, inspection_id=owner.inspection_id)
