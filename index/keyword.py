@@ -31,7 +31,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import bm25s
 import jieba
 import numpy as np
 
@@ -196,6 +195,8 @@ class KeywordIndex:
         self._order = np.array(sorted(self._tokens), dtype=np.int64)
         self._bm25 = None
         if len(self._order):
+            import bm25s  # with scipy: loaded with the first index, not when the module is imported
+
             bm25 = bm25s.BM25(k1=self.k1, b=self.b)
             bm25.index([self._tokens[i] for i in self._order.tolist()], show_progress=False)
             self._bm25 = bm25

@@ -5,12 +5,9 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from openpyxl import Workbook
-
 from service.rectification.ledger import Entry
 from service.rectification.warnings import WARNING_LABELS
 from service.reports.outline import printable
-from service.reports.xlsx_export import _sheet
 
 SHEETS = {
     "problems": ("问题清单", [("序号", 6), ("三个聚焦", 26), ("负面清单条目", 24), ("问题表述", 60)]),
@@ -48,6 +45,10 @@ def _rows(kind: str, entries: list[Entry], checklist) -> list[list[object]]:
 
 
 def render_xlsx(entries: list[Entry], title: str, checklist, kinds: tuple[str, ...] = tuple(SHEETS)) -> bytes:
+    from openpyxl import Workbook  # openpyxl loads on the first export, not with the web app
+
+    from service.reports.xlsx_export import _sheet
+
     workbook = Workbook()
     workbook.properties.title = printable(title)
     workbook.remove(workbook.active)

@@ -18,11 +18,9 @@ from service.api.routers.documents import content_disposition
 from service.api.schemas import ERRORS, ErrorOut
 from service.api.services import Services
 from service.reports import ReportStore, is_stale, rebuild
-from service.reports.docx_export import render_docx
 from service.reports.outline import printable, report_document, sections, unfinished, unfinished_warning
 from service.reports.wording import markers
 from service.reports.store import ProblemRecord, ReportRecord
-from service.reports.xlsx_export import render_xlsx
 from service.reports.draft import build_problems
 from service.security import UserRecord, can_write
 from service.storage.records import InspectionRecord
@@ -202,6 +200,9 @@ def _export(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int,
     found = unfinished(document)
     if found and not force:
         return unfinished_refusal(found, audit, "report.export", inspection_id, "导出")
+    from service.reports.docx_export import render_docx  # python-docx and openpyxl load on the first export
+    from service.reports.xlsx_export import render_xlsx
+
     content, media_type = (render_docx(document), DOCX_TYPE) if suffix == "docx" else (render_xlsx(document), XLSX_TYPE)
     audit("report.export", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
     filename = f"{inspection.name}-问题清单（初稿）.{suffix}"
