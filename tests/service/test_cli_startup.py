@@ -64,3 +64,30 @@ def test_light_commands_import_no_model_library(tmp_path, command):
     assert code == 0 and again == output
     # A database already at the newest revisions opens without Alembic.
     assert "sqlalchemy" in loaded and set(loaded) - set(DATABASE) == set()
+
+
+APP_PROBE = """
+import json, os, sys
+from service.api.app import create_app
+from service.commands.serve import ensure_admin, plan_demo
+from service.settings import get_settings
+app = create_app(get_settings())
+plan = plan_demo(get_settings())
+ensure_admin(get_settings())
+heavy = json.loads(os.environ["PROBE_MODULES"])
+print("LOADED=" + json.dumps(sorted(m for m in heavy if m in sys.modules)) + " FILES=" + str(len(plan.files)))
+"""
+
+
+def test_the_web_app_is_built_without_model_libraries(tmp_path):
+    """What `xuncha serve` does before its port opens loads no model, NLP or export library: they
+    come with the background preparation or the first request that needs them."""
+    # The routers import the search and ingestion modules themselves (faiss is small); not what they load lazily.
+    heavy = [m for m in HEAVY if m not in ("alembic", "index.hybrid", "nlp.pipeline", "faiss")] + ["bm25s", "PIL"]
+    env = {"XUNCHA_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "PROBE_MODULES": json.dumps(heavy)}
+    done = subprocess.run([sys.executable, "-c", APP_PROBE], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded, files = done.stdout.strip().splitlines()[-1].removeprefix("LOADED=").split(" FILES=")
+    assert json.loads(loaded) == [] and int(files) > 10
