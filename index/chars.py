@@ -108,8 +108,11 @@ class CharNgramIndex:
         last = getattr(self, "_last_query", None)  # absent in indexes pickled before it
         if last is not None and last[0] == query and last[1] is matrix:  # search, then scores_for
             return last[2]
-        vector = self._normalise(_tf([query]))
-        scores = np.asarray((matrix @ vector.T).todense()).ravel().astype(np.float32)
+        tf = _tf([query])
+        weights = tf.data * self._idf[tf.indices]
+        dense = np.zeros(matrix.shape[1], dtype=np.float32)  # CSR × dense vector: no sparse transpose
+        dense[tf.indices] = weights / max(float(np.sqrt(np.dot(weights, weights))), 1e-12)
+        scores = np.asarray(matrix @ dense, dtype=np.float32).ravel()
         self._last_query = (query, matrix, scores)
         return scores
 
