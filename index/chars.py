@@ -99,6 +99,14 @@ class CharNgramIndex:
         norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
         return (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ weighted).tocsr().astype(np.float32)
 
+    def _query_dense(self, query: str) -> np.ndarray:
+        """The query's normalised idf-weighted vector, dense (CSR × dense: no sparse transpose)."""
+        tf = _tf([query])
+        weights = tf.data * self._idf[tf.indices]
+        dense = np.zeros(N_FEATURES, dtype=np.float32)
+        dense[tf.indices] = weights / max(float(np.sqrt(np.dot(weights, weights))), 1e-12)
+        return dense
+
     def _query_scores(self, query: str) -> np.ndarray:
         if self._matrix is None:
             self._build()
@@ -108,11 +116,7 @@ class CharNgramIndex:
         last = getattr(self, "_last_query", None)  # absent in indexes pickled before it
         if last is not None and last[0] == query and last[1] is matrix:  # search, then scores_for
             return last[2]
-        tf = _tf([query])
-        weights = tf.data * self._idf[tf.indices]
-        dense = np.zeros(matrix.shape[1], dtype=np.float32)  # CSR × dense vector: no sparse transpose
-        dense[tf.indices] = weights / max(float(np.sqrt(np.dot(weights, weights))), 1e-12)
-        scores = np.asarray(matrix @ dense, dtype=np.float32).ravel()
+        scores = np.asarray(matrix @ self._query_dense(query), dtype=np.float32).ravel()
         self._last_query = (query, matrix, scores)
         return scores
 
@@ -127,11 +131,18 @@ class CharNgramIndex:
         return scores[candidates[order]], self._order[candidates[order]]
 
     def scores_for(self, query: str, ids: Sequence[int]) -> dict[int, float]:
-        """Cosine of ``query`` with each of ``ids`` (0 for unknown ids)."""
-        scores = self._query_scores(query)
-        positions = np.searchsorted(self._order, np.asarray(ids, dtype=np.int64))
-        out = {}
-        for id_, position in zip(ids, positions):
-            found = position < len(self._order) and self._order[position] == id_
-            out[int(id_)] = float(scores[position]) if found else 0.0
-        return out
+        """Cosine of ``query`` with each of ``ids`` (0 for unknown ids). Only those rows are read,
+        unless the whole index was scored for this query already (by :meth:`search`)."""
+        if self._matrix is None:
+            self._build()
+        matrix, order = self._matrix, self._order
+        wanted = np.asarray(ids, dtype=np.int64)
+        positions = np.minimum(np.searchsorted(order, wanted), max(len(order) - 1, 0))
+        found = (order[positions] == wanted) if len(order) else np.zeros(len(wanted), dtype=bool)
+        scores = np.zeros(len(wanted), dtype=np.float32)
+        last = getattr(self, "_last_query", None)
+        if last is not None and last[0] == query and last[1] is matrix:
+            scores[found] = last[2][positions[found]]
+        elif found.any():
+            scores[found] = np.asarray(matrix[positions[found]] @ self._query_dense(query), dtype=np.float32).ravel()
+        return {int(i): float(v) for i, v in zip(wanted.tolist(), scores)}

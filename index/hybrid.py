@@ -123,6 +123,12 @@ class Hit:
         }
 
 
+# Up to this many entries the character n-gram and checklist-item sides scan every entry for
+# candidates; above it they only rescore the vector and BM25 candidates (a full scan of 1M rows
+# costs ~100 ms a query, the rescoring well under 1 ms).
+EXHAUSTIVE_MAX = 100_000
+
+
 class HybridIndex:
     """Entries held in memory (text + metadata), vectors in faiss, words in BM25."""
 
@@ -260,13 +266,15 @@ class HybridIndex:
         query_vector = self.embed_query([query])
         scores, ids = self.vectors.search(query_vector, depth, allowed)
         candidates = {int(i) for i in ids[0] if i >= 0} | set(keyword_hits)
-        chars_scores, chars_ids = self.chars.search(query, depth, allowed)
-        candidates |= set(chars_ids.tolist())
+        exhaustive = len(self.entries) <= EXHAUSTIVE_MAX
+        if exhaustive:
+            chars_scores, chars_ids = self.chars.search(query, depth, allowed)
+            candidates |= set(chars_ids.tolist())
         query_items = None
         if self.uses_items and self.item_vectors:
             query_items = self._item_distributions([query])[0]
             pool = list(self.item_vectors) if allowed is None else [i for i in allowed.tolist() if i in self.item_vectors]
-            if pool:
+            if pool and exhaustive:
                 similarity = np.vstack([self.item_vectors[i] for i in pool]) @ query_items
                 top = np.argsort(-similarity, kind="stable")[:depth]
                 candidates |= {pool[t] for t in top}

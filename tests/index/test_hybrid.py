@@ -101,3 +101,17 @@ def test_calibrated_fusion_follows_removals(calibrated):
     assert calibrated.search("公车私用", k=1)[0].id == 5
     with pytest.raises(ValueError):
         HybridIndex(calibrated.embed_passages, calibrated.embed_query, calibrated.dim, fusion="magic")
+
+
+def test_a_large_index_rescores_candidates_with_the_same_scores_as_a_full_scan(calibrated, monkeypatch):
+    import index.hybrid as hybrid
+
+    queries = ["过节收了老板的超市卡", "低保 亲戚", "公车私用"]
+    full = {q: [(h.id, round(h.score, 6), round(h.chars_score, 6)) for h in calibrated.search(q, k=3)] for q in queries}
+    monkeypatch.setattr(hybrid, "EXHAUSTIVE_MAX", 1)  # every index now counts as large
+    calibrated.chars._last_query = None
+    for query in queries:
+        rescored = [(h.id, round(h.score, 6), round(h.chars_score, 6)) for h in calibrated.search(query, k=3)]
+        assert rescored and rescored[0] == full[query][0]
+        for hit in rescored:  # what is found is scored exactly as the full scan scores it
+            assert hit in full[query] or hit[0] not in {h[0] for h in full[query]}
