@@ -48,8 +48,10 @@ GAP_WAIT = 60.0
 numbers before commit, so a later one can commit first; a rolled-back one never appears)."""
 GAP_WINDOW = 1000
 """At start, sequence numbers this far below the newest are checked for gaps."""
-SAVE_EVERY = 5.0
-"""Seconds between writes of a replica file while changes keep coming (a start verifies anyway)."""
+SAVE_EVERY = 0.0
+"""Least seconds between writes of a replica file while changes keep coming. 0: written after every
+change applied, so the files always match the database (a start verifies the hashes anyway, so a
+larger value only trades re-embedding after a crash for fewer writes on a very large index)."""
 
 
 @dataclass(frozen=True)

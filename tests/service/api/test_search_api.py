@@ -159,7 +159,8 @@ def test_search_is_audited_without_the_query(api, world):
 def test_searches_during_concurrent_uploads_stay_correct(api, world, make_docx):
     import threading
 
-    from index.vectors import VectorIndex
+    from index.replica import load_replica
+    from service.storage.changes import text_hash
 
     token = world["tokens"]["a"]
     with api.client(token) as a:
@@ -197,8 +198,11 @@ def test_searches_during_concurrent_uploads_stay_correct(api, world, make_docx):
             assert place in hits[0]["text"], place
     db = sqlite3.connect(api.home / "xuncha.db")
     stored = {row[0] for row in db.execute("select id from findings")}
-    (path,) = (api.home / "index").glob("findings-*.faiss")
-    assert set(VectorIndex.load(path).ids().tolist()) == stored
+    texts = dict(db.execute("select id, text from findings"))
+    (path,) = (api.home / "index").glob("findings-*.replica")
+    replica = load_replica(path)  # vectors and content hashes on disk: exactly the stored findings
+    assert set(replica.vectors.ids().tolist()) == stored
+    assert replica.hashes == {i: text_hash(t) for i, t in texts.items()}
 
 
 def test_hits_carry_a_level_and_reasons_and_nonsense_finds_nothing(api, world):
