@@ -197,6 +197,7 @@ class KeywordIndex:
         if len(self._order):
             import bm25s  # with scipy: loaded with the first index, not when the module is imported
 
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # again: its import may have set it
             bm25 = bm25s.BM25(k1=self.k1, b=self.b)
             bm25.index([self._tokens[i] for i in self._order.tolist()], show_progress=False)
             self._bm25 = bm25

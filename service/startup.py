@@ -114,7 +114,7 @@ class Preparation:
         credentials.warm_up()  # the dummy hash that keeps failed logins constant-time
         services = self.app.state.services
         self._build_index(services)
-        if self.demo_files and self.demo_inspection_id is not None:
+        if self.demo_files and self.demo_inspection_id is not None and not stopping():
             self._import_demo(services, stopping)
 
     def start(self, started: Callable[[], bool] = lambda: True,
@@ -169,7 +169,7 @@ class Preparation:
             return
         self.state.update(demo="done")
         self.report(f"已将 {self.state.demo_added} 份示例材料导入示例巡察轮次")
-        if self.state.index_ready:
+        if self.state.index_ready and not stopping():
             try:  # index the demo findings now rather than in the next search request
                 services.search.service()
             except Exception:  # noqa: BLE001

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DEMO_TEAM = "示例巡察组"
 DEMO_INSPECTION = "示例巡察（2024年第二轮）"
 ADMIN = "admin"
+STOP_WAIT_SECONDS = 120
 
 
 def _samples() -> Path:
@@ -144,11 +145,17 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
                                            **UVICORN_OPTIONS))
     preparation = Preparation(app, state, plan.files, plan.inspection.id if plan.files else None,
                               report=lambda message: console.print(message))
-    preparation.start(started=lambda: server.started, stopping=lambda: server.should_exit)
+    background = preparation.start(started=lambda: server.started, stopping=lambda: server.should_exit)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
+    if background.is_alive():  # let the file being imported finish: native code must not die mid-call at exit
+        console.print("正在结束后台准备（当前文件导入完成后退出，再按 Ctrl+C 立即退出）…")
+        try:
+            background.join(STOP_WAIT_SECONDS)
+        except KeyboardInterrupt:
+            pass
     if not server.started:  # e.g. the port is taken: uvicorn logged why
         raise typer.Exit(3)
 
