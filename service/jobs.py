@@ -144,6 +144,8 @@ class JobRunner:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._name = f"{socket.gethostname()}:{os.getpid()}"
+        self.on_job_done: Callable[[int], None] | None = None
+        """Called with the round's id when a job of it finished (e.g. to prepare its leads)."""
 
     def staging(self, job_id: str) -> Path:
         return self.uploads_dir / job_id
@@ -236,6 +238,11 @@ class JobRunner:
         job = self.store.file_done(task.job_id, task.index, result)
         if job is None or job.status in ("done", "cancelled"):  # nothing left to retry: the staged uploads go
             shutil.rmtree(self.staging(task.job_id), ignore_errors=True)
+        if job is not None and job.status == "done" and self.on_job_done is not None:
+            try:
+                self.on_job_done(job.inspection_id)
+            except Exception as error:  # noqa: BLE001 - a follow-up must never fail the job
+                log.error("after job %s: %s", task.job_id, type(error).__name__)
 
     def _checkpoint(self, running: _Running) -> None:
         """Between pages and stages of a running file: stop it (shutdown, timeout, cancel) or let a

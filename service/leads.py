@@ -11,6 +11,7 @@ with the reasons that produced it.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,7 @@ from service.reports.wording import persons_of
 from service.search import SearchService
 from service.storage.records import InspectionRecord
 
+log = logging.getLogger(__name__)
 GRADES = ("进一步了解关注类", "了解关注类", "参考类")
 DISPOSALS = ("谈话函询", "初步核实", "暂存待查", "予以了结")
 RELATED_SIMILARITY = 0.92  # e5 cosine between two texts that describe the same act
@@ -196,6 +198,8 @@ class LeadsCache:
         self._entries: OrderedDict[tuple, tuple[tuple, list[Lead]]] = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[tuple, threading.Lock] = {}
+        self._queued: set[tuple] = set()
+        self._background = None
 
     @staticmethod
     def _key(inspection_id: int, teams: set[str] | None) -> tuple:
@@ -227,6 +231,29 @@ class LeadsCache:
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
             return leads
+
+    def prepare(self, inspection_id: int, teams: set[str] | None, compute: Callable[[], list[Lead]]) -> None:
+        """Compute a round's leads in the background (one at a time; a round already waiting to be
+        prepared is not queued twice), so the first reader after an upload finds them ready."""
+        key = self._key(inspection_id, teams)
+        with self._lock:
+            if key in self._queued:
+                return
+            self._queued.add(key)
+            if self._background is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xuncha-leads")
+
+        def run() -> None:
+            with self._lock:
+                self._queued.discard(key)
+            try:
+                self.round(inspection_id, teams, compute)
+            except Exception as error:  # noqa: BLE001 - a reader computes them again if this failed
+                log.warning("preparing the leads of round %s failed: %s", inspection_id, type(error).__name__)
+
+        self._background.submit(run)
 
     def document(self, document_id: int, inspection_id: int, teams: set[str] | None,
                  compute: Callable[[], list[Lead]]) -> list[Lead]:

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     index.realdev``); ``static`` (the distilled tier, ~100× faster to index) ranks no better than BM25 there."""
     search_embedding_model: str | None = None
     tag_on_ingest: bool = True
+    prepare_leads: bool = True  # compute a round's leads in the background when a job of it finishes
     """Tag findings while ingesting (when a trained model exists)."""
     max_upload_files: int = 20
     """Files accepted in one upload request."""

@@ -46,6 +46,17 @@ class Services:
 
         return LeadsCache(lambda inspection_id: round_version(self.repository.engine, inspection_id))
 
+    def prepare_leads(self, inspection_id: int) -> None:
+        """Compute the round's leads for its team in the background (after an upload finished)."""
+        from service.leads import round_leads
+
+        inspection = self.repository.get_inspection(inspection_id)
+        if inspection is None:
+            return
+        teams = {inspection.team}
+        self.leads.prepare(inspection_id, teams, lambda: round_leads(
+            inspection_id, self.search.synced(), self.search.e5_embed, teams))
+
     @cached_property
     def tag_batch(self) -> MicroBatcher:
         """Tags texts with the trained model; concurrent requests share one model call."""
@@ -85,5 +96,8 @@ def build_services(settings: Settings) -> Services:
         ingestor.tagger = _locked(ingestor.tagger, lock)
     runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers,
                        file_timeout=settings.file_timeout_seconds)
-    return Services(settings, repository, SecurityStore(engine), AuditLog(engine), Scopes(engine), jobs, runner,
-                    ingestor.originals, tag_lock=lock)
+    services = Services(settings, repository, SecurityStore(engine), AuditLog(engine), Scopes(engine), jobs, runner,
+                        ingestor.originals, tag_lock=lock)
+    if settings.prepare_leads:
+        runner.on_job_done = services.prepare_leads
+    return services

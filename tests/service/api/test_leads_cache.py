@@ -53,3 +53,21 @@ def test_round_leads_are_cached_and_recomputed_when_the_round_changes(api, make_
 
         assert client.delete(f"/api/documents/{second}").status_code == 204
         assert _items(client, inspection) == [BONUS]
+
+
+def test_a_finished_upload_prepares_the_rounds_leads_in_the_background(api, make_docx, monkeypatch):
+    import time
+
+    services = api.app.state.services
+    monkeypatch.setattr(services.runner, "on_job_done", services.prepare_leads)  # as with XUNCHA_PREPARE_LEADS on
+    token = api.add_user("线索预备员", "线索预备组")
+    path = make_docx(["举报信", "村会计周某2024年3月挪用集体资金12万元用于个人炒股。"], "挪用.docx")
+    with api.client(token) as client:
+        inspection = client.post("/api/inspections", json={"name": "线索预备轮次"}).json()["id"]
+        _upload(api, client, inspection, path)
+        deadline = time.monotonic() + 300
+        while services.leads.cached(inspection, {"线索预备组"}) is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        prepared = services.leads.cached(inspection, {"线索预备组"})
+        assert prepared is not None  # ready before anybody asked
+        assert client.get(f"/api/inspections/{inspection}/leads").json() == [lead.as_json() for lead in prepared]
