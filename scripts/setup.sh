@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a fresh machine: system fonts (CJK, for building test PDFs and scans), Chromium (for the web
-# workspace end-to-end test), a virtualenv with every dependency, and the trained artefacts in models/.
+# workspace end-to-end test), PostgreSQL and Redis (for the tests against real servers), a virtualenv
+# with every dependency, and the trained artefacts in models/.
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,17 @@ if [ ! -x /usr/bin/chromium ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
     else
         echo "!! 未找到 /usr/bin/chromium，网页端到端测试将跳过（需要 chromium）" >&2
+    fi
+fi
+
+# PostgreSQL and Redis for the tests against real servers: the tests start their own servers in a
+# temporary directory and never use the system services the packages may set up.
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "==> 安装 PostgreSQL 和 Redis（测试在临时目录中自行启动，不使用系统服务）"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null
+    else
+        echo "!! 未找到 PostgreSQL 或 Redis，相关测试将跳过（需要 postgresql、redis-server）" >&2
     fi
 fi
 
