@@ -10,8 +10,12 @@ N threads at once, each request a full hybrid search over both collections with 
 fingerprint check the API does before it. Query vectors are warmed first (every query once), so the
 figures are the index work and its locking, not e5 encoding a new query.
 
+``--serialise``: one lock around every search (what the API did before), to tell the lock's share
+from the rest.
+
 ``--writer``: a thread stores and deletes a document of 20 findings every second while the clients
-search (the replica applies each change before the next search).
+search (the replica applies each change before the next search); ``--pre-embed`` embeds its findings
+first, as the tagger does at ingest, so that applying them finds their vectors in the cache.
 
 Run it against another checkout (e.g. the code before a change) by running that checkout's copy
 of this file: it imports the code next to it.
@@ -103,6 +107,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="searches per level")
     parser.add_argument("--levels", default="1,20")
     parser.add_argument("--writer", action="store_true", help="store and delete a document every second meanwhile")
+    parser.add_argument("--serialise", action="store_true",
+                        help="hold one lock around every search, as the API did before the change log (same code otherwise)")
+    parser.add_argument("--pre-embed", action="store_true",
+                        help="--writer: embed each document's findings before storing it, as tagging at ingest does")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
     temp = Path(tempfile.mkdtemp(prefix="xuncha-search-bench-"))
@@ -133,8 +141,14 @@ def main() -> None:
     synced.search("预热", 1)
     print(f"index built and synced: {time.perf_counter() - began:.1f} s")
 
+    one_at_a_time = threading.RLock()
+
     def search(query: str) -> None:
-        synced.search(query, 10, SearchFilters(include_demo=False), {"基准组"}, "all", "hybrid")
+        if args.serialise:
+            with one_at_a_time:
+                synced.search(query, 10, SearchFilters(include_demo=False), {"基准组"}, "all", "hybrid")
+        else:
+            synced.search(query, 10, SearchFilters(include_demo=False), {"基准组"}, "all", "hybrid")
 
     level(search, queries, 1, len(queries))  # warm-up: every query's vector cached, indexes built
     stop = threading.Event()
@@ -145,8 +159,11 @@ def main() -> None:
         n = 0
         while not stop.wait(1.0):
             n += 1
+            batch = [f"{t}（{n}）" for t in extra]
+            if args.pre_embed:  # as ingestion does: the tagger embeds findings into the shared cache
+                synced.service().embedder.embed_queries(batch)
             began = time.perf_counter()
-            document_id = repository.add_document(inspection, document([f"{t}（{n}）" for t in extra], f"w{n}.txt"))
+            document_id = repository.add_document(inspection, document(batch, f"w{n}.txt"))
             synced.search(extra[0], 1)  # the change applied (timed: store + apply)
             writes.append(time.perf_counter() - began)
             repository.delete_document(document_id)

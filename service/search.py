@@ -38,7 +38,7 @@ from nlp.checklist import Checklist
 from service import cases as case_corpus
 from service.storage import changes, models
 from service.storage.case_models import Case
-from service.storage.cases import SqlCaseRepository, _record as case_record
+from service.storage.cases import SqlCaseRepository, case_record
 from service.storage.sql import SqlRepository, latest_reviews
 
 log = logging.getLogger(__name__)
@@ -346,7 +346,7 @@ class SearchService:
                     self._save()
             return 0
         with self._apply:
-            return self._catch_up()
+            return self._catch_up() if self._pending() else 0  # or another thread applied them meanwhile
 
     def _catch_up(self) -> int:
         with self.repository.session() as session:
@@ -359,23 +359,25 @@ class SearchService:
                 touched[row.collection].add(row.item_id)
         prepared = {name: self._prepare(name, sorted(ids)) for name, ids in touched.items() if ids}
         seen = {r.seq for r in fresh}
-        with self._lock.write():
-            for name, (gone, meta_only, added, vectors, items) in prepared.items():
-                index, hashes = self.indexes[name], self.hashes[name]
-                index.remove(gone + [e.id for e in added])
-                index.update_meta(meta_only)
-                index.add(added, vectors, items)
-                for i in gone:
-                    hashes.pop(i, None)
-                hashes.update((e.id, changes.text_hash(e.text)) for e in added)
-                index.warm()
-                self._dirty.add(name)
-            top = max(self._top, *seen) if seen else self._top
-            gaps = {n: t for n, t in self._gaps.items() if n not in seen}
-            gaps.update((n, now) for n in range(self._top + 1, top) if n not in seen)
-            self._gaps = {n: t for n, t in gaps.items() if now - t < GAP_WAIT}
-            self._top = top
-            self.applied = min(self._gaps, default=top + 1) - 1
+        if prepared:
+            with self._lock.write():  # searches wait only while the prepared changes go in
+                for name, (gone, meta_only, added, vectors, items) in prepared.items():
+                    index, hashes = self.indexes[name], self.hashes[name]
+                    index.remove(gone + [e.id for e in added])
+                    index.update_meta(meta_only)
+                    index.add(added, vectors, items)
+                    for i in gone:
+                        hashes.pop(i, None)
+                    hashes.update((e.id, changes.text_hash(e.text)) for e in added)
+                    index.warm()
+                    self._dirty.add(name)
+        # the bookkeeping below is read by searches without a lock: each name is rebound whole
+        top = max(self._top, *seen) if seen else self._top
+        gaps = {n: t for n, t in self._gaps.items() if n not in seen}
+        gaps.update((n, now) for n in range(self._top + 1, top) if n not in seen)
+        self._gaps = {n: t for n, t in gaps.items() if now - t < GAP_WAIT}
+        self._top = top
+        self.applied = min(self._gaps, default=top + 1) - 1
         if time.monotonic() - self._saved_at >= SAVE_EVERY:
             self._save()
         return len(fresh)

@@ -49,7 +49,7 @@ class CaseRepository(Protocol):
     def delete_cases(self, external_ids: Iterable[str]) -> int: ...
 
 
-def _record(row: Case) -> CaseRecord:
+def case_record(row: Case) -> CaseRecord:
     return CaseRecord(row.id, row.external_id, row.text, *(getattr(row, f) for f in CASE_FIELDS),
                       origin=row.origin, finding_id=row.finding_id, extra=row.extra or {})
 
@@ -75,7 +75,7 @@ class SqlCaseRepository:
 
     def list_cases(self) -> list[CaseRecord]:
         with self._repository.session() as session:
-            return [_record(row) for row in session.scalars(select(Case).order_by(Case.id))]
+            return [case_record(row) for row in session.scalars(select(Case).order_by(Case.id))]
 
     def delete_cases(self, external_ids: Iterable[str]) -> int:
         ids = list(external_ids)

@@ -10,7 +10,8 @@ from service import context
 from service.artefacts import TAGGER_FILE
 from service.cases import CaseImportError, import_file
 from service.cli import app
-from service.search import SearchFilters
+from index.replica import load_replica
+from service.search import SearchFilters, build_search_service
 from service.settings import get_settings
 from service.storage.cases import SqlCaseRepository
 
@@ -91,8 +92,11 @@ def test_case_import_validates_every_line(service, tmp_path):
 def test_index_is_resynced_with_the_database(service, home):
     (path,) = (home / "index").glob("cases-*.replica")
     path.write_bytes(b"garbage")
-    service.refresh()
-    assert len(service.indexes["cases"].vectors) == len(service.cases.list_cases())
+    restarted = build_search_service(get_settings())  # a new process: the damaged file is rebuilt
+    restarted.refresh()
+    ids = {case.id for case in restarted.cases.list_cases()}
+    assert set(restarted.indexes["cases"].vectors.ids().tolist()) == ids
+    assert set(load_replica(path).hashes) == ids
 
 
 def test_findings_are_scoped_to_their_team(service, home, make_docx):
