@@ -23,6 +23,7 @@ from service.commands import i18n
 from service.commands import inspections as inspection_commands
 from service.commands import model as model_commands
 from service.commands import rectification as rectification_commands
+from service.commands import recheck as recheck_commands
 from service.commands import report as report_commands
 from service.commands import review as review_commands
 from service.commands import search as search_commands
@@ -45,6 +46,7 @@ users_commands.register(app)
 serve_commands.register(app)
 report_commands.register(app)
 rectification_commands.register(app)
+recheck_commands.register(app)
 inspection_commands.register(app)
 console = Console()
 err = Console(stderr=True)

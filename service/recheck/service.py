@@ -9,6 +9,7 @@ to them (``service.recheck.matching``) and classed 整改不到位 (the earlier 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -30,6 +31,7 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 NOT_FINALISED = "未反馈定稿（无整改任务）"
 CLASS_AGAIN, CLASS_BACK, CLASS_NEW = "整改不到位", "反弹回潮", "新问题"
 QUOTE_CHARS = 200
+_SPEAKER = re.compile(r"^[\u4e00-\u9fff]{2,4}[：:]")
 
 
 @dataclass
@@ -185,8 +187,8 @@ def _round_problems(repository: SqlRepository, checklist: Checklist, round_: Ins
                 item_id, title = item(problem.item_id)
                 out.append(EarlierProblem(round_.id, round_.name, round_.team, problem.id, None, item_id, title,
                                           problem.focus, problem.wording, [e.quote for e in problem.evidence], None))
-    for p in out:
-        p.anchors = set().union(*(text_anchors(t) for t in p.texts))
+    for p in out:  # a quoted interview line's speaker is who said it, not who did it
+        p.anchors = set().union(*(text_anchors(_SPEAKER.sub("", t, count=1)) for t in p.texts))
     return out
 
 
