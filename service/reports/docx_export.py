@@ -137,6 +137,25 @@ def render_docx(report: ReportDocument) -> bytes:
                 _run(_body_paragraph(document), _evidence_line(line_number, evidence), size=EVIDENCE_SIZE)
             if not problem.evidence:
                 _run(_body_paragraph(document), "（暂无证据材料，请撰稿人核实）", size=EVIDENCE_SIZE)
+    if report.previous_round:
+        _previous_round(document, report.previous_round, len(report.sections) + 1)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _previous_round(document, section: dict, number: int) -> None:
+    """上轮巡察反馈问题整改情况: each earlier problem, its rectification status and this round's repeats."""
+    _run(document.add_heading(level=1), f"{chinese_number(number)}、{section['title']}", HEADING_FONT, BODY_SIZE,
+         bold=False)
+    problems = section["problems"]
+    _run(_body_paragraph(document), f"对照{'、'.join(section['earlier_rounds'])}反馈的问题 {len(problems)} 个，"
+         f"未销号 {section['unclosed']} 个；本轮发现的问题中 {section['repeats']} 个与上轮问题相同，"
+         f"{section['new']} 个为新问题。")
+    for index, problem in enumerate(problems, 1):
+        paragraph = _body_paragraph(document)
+        _run(paragraph, f"（{chinese_number(index)}）", NUMBER_FONT, bold=True)
+        _run(paragraph, f"{problem['wording']}（{problem['inspection']}，整改状态：{problem['status_label']}）")
+        for repeat in problem["repeated_by"]:
+            _run(_body_paragraph(document), f"本轮再次发现（{repeat['class']}）：《{repeat['filename']}》"
+                 f"“{nest_quotes(repeat['quote'])}”", size=EVIDENCE_SIZE)

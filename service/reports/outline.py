@@ -46,6 +46,8 @@ class ReportDocument:
     target_unit: str | None
     on: date
     sections: list[FocusSection]
+    previous_round: dict | None = None
+    """The section 上轮巡察反馈问题整改情况 (``service.recheck.Recheck.section``) when the unit was inspected before."""
 
     @property
     def problems(self) -> list[tuple[FocusSection, ItemSection, ProblemRecord]]:

@@ -84,6 +84,8 @@ class ReportOut(BaseModel):
     updated_by: str | None
     problem_count: int = Field(description="初稿中的问题数（含未纳入的）")
     groups: list[GroupOut]
+    previous_round: dict | None = Field(None, description="上轮巡察反馈问题整改情况：同一被巡察单位以往轮次的问题、整改状态和"
+                                                          "本轮再次发现的问题（GET /api/inspections/{id}/recheck）；此前未巡察过时为空")
 
 
 class ProblemPatch(BaseModel):
@@ -105,14 +107,25 @@ def problem_out(problem: ProblemRecord) -> dict:
     return data
 
 
-def report_out(report: ReportRecord, inspection: InspectionRecord, svc: Services) -> dict:
+def previous_round(svc: Services, inspection: InspectionRecord, user: UserRecord) -> dict | None:
+    """The draft's section 上轮巡察反馈问题整改情况, within the reader's team scope."""
+    from service.recheck import recheck
+    from service.security.access import visible_team
+
+    team = visible_team(user)
+    return recheck(svc.repository, svc.checklist, inspection, svc.search.e5_embed,
+                   None if team is None else {team}).section()
+
+
+def report_out(report: ReportRecord, inspection: InspectionRecord, svc: Services,
+               previous: dict | None = None) -> dict:
     groups = [{"focus": s.focus, "focus_title": s.focus_title,
                "items": [{"item_id": i.item_id, "item_title": i.item_title, "discipline": i.discipline,
                           "problems": [problem_out(p) for p in i.problems]} for i in s.items]}
               for s in sections(report.problems, svc.checklist)]
     return {"inspection_id": inspection.id, "inspection": inspection.name, "team": inspection.team,
             "target_unit": inspection.target_unit, "updated_at": report.updated_at, "updated_by": report.updated_by,
-            "problem_count": len(report.problems), "groups": groups}
+            "problem_count": len(report.problems), "groups": groups, "previous_round": previous}
 
 
 def _inspection(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int, action: str,
@@ -151,7 +164,7 @@ def get_report(inspection_id: ObjectId, user: UserRecord = Depends(current_user)
     inspection = _inspection(svc, user, audit, inspection_id, "report.read")
     report = _current(svc, inspection, user, audit)
     audit("report.read", object_type="inspection", object_id=inspection_id, inspection_id=inspection_id)
-    return report_out(report, inspection, svc)
+    return report_out(report, inspection, svc, previous_round(svc, inspection, user))
 
 
 @router.post("/inspections/{inspection_id}/report", response_model=ReportOut, responses=ERRORS,
@@ -159,7 +172,7 @@ def get_report(inspection_id: ObjectId, user: UserRecord = Depends(current_user)
 def rebuild_report(inspection_id: ObjectId, user: UserRecord = Depends(current_user),
                    audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
     inspection = _inspection(svc, user, audit, inspection_id, "report.build", write=True)
-    return report_out(_build(svc, inspection, user, audit), inspection, svc)
+    return report_out(_build(svc, inspection, user, audit), inspection, svc, previous_round(svc, inspection, user))
 
 
 @router.patch("/report-problems/{problem_id}", response_model=ProblemOut,
@@ -200,6 +213,7 @@ def _export(svc: Services, user: UserRecord, audit: Auditor, inspection_id: int,
     found = unfinished(document)
     if found and not force:
         return unfinished_refusal(found, audit, "report.export", inspection_id, "导出")
+    document.previous_round = previous_round(svc, inspection, user)
     from service.reports.docx_export import render_docx  # python-docx and openpyxl load on the first export
     from service.reports.xlsx_export import render_xlsx
 
