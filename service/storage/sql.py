@@ -26,6 +26,7 @@ from service.storage.records import (
 from service.storage.years import document_year
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+_MIGRATION_LOCK = 0x78756E6368  # PostgreSQL advisory lock key held while migrating ("xunch")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -36,17 +37,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _postgres_session(dbapi_connection, _record) -> None:
+    """Timestamps come back in UTC whatever the server's or database's time zone (as SQLite stores them)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a SET outside any transaction, so no rollback undoes it
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_connection.autocommit = autocommit
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and url not in ("sqlite:///", "sqlite:///:memory:"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # owner-only; SQLite gives -wal/-shm the same mode
         os.chmod(path, 0o600)
-    # hide_parameters: error messages must never carry document text into logs.
-    engine = create_engine(url, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {},
-                           hide_parameters=True)
     if url.startswith("sqlite"):
+        # hide_parameters: error messages must never carry document text into logs.
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # A server: connections it dropped (restart, idle timeout) are replaced instead of failing a request.
+    engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgres_session)
     return engine
 
 
@@ -106,6 +121,10 @@ def migrate(engine: Engine) -> None:
             connection.commit()
         try:
             with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    # Several processes starting on one database migrate one after the other (DDL is
+                    # transactional there: the later ones find the schema at head and do nothing).
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
                 config.attributes["connection"] = connection
                 command.upgrade(config, "heads")
                 if sqlite:
