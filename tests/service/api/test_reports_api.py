@@ -28,7 +28,7 @@ MONEY = {"label": "money", "text": "46.8万元", "value": 468000.0, "start": 0, 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_KEYS = {"inspection_id", "inspection", "team", "target_unit", "updated_at", "updated_by", "problem_count",
-               "groups"}
+               "groups", "previous_round"}
 PROBLEM_KEYS = {"id", "item_id", "wording", "generated_wording", "unfinished", "alternatives", "evidence", "included",
                 "edited", "edited_by", "edited_at"}
 EVIDENCE_KEYS = {"finding_id", "document_id", "filename", "kind", "page", "quote", "review", "items"}
@@ -82,7 +82,7 @@ def test_first_read_builds_the_draft_in_the_documented_shape(api, world):
         report = _report(a, world["inspection"])
     assert set(report) == REPORT_KEYS
     assert (report["inspection"], report["team"], report["target_unit"]) == ("撰稿甲组第一轮", "撰稿甲组", "青石镇")
-    assert report["updated_by"] == "撰稿甲" and report["problem_count"] == 3
+    assert report["updated_by"] == "撰稿甲" and report["problem_count"] == 3 and report["previous_round"] is None
     assert [(g["focus"], [i["item_id"] for i in g["items"]]) for g in report["groups"]] == [
         (2, [BONUS, CAR]), (3, [STAFFING])]
     assert report["groups"][0]["focus_title"] == "聚焦群众身边腐败问题和不正之风"
