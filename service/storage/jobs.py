@@ -6,7 +6,9 @@ queue workers later share one scheduling rule:
 1. teams take turns: the team with the fewest running files, then the one served longest ago;
 2. within a team, the smallest file first (estimated cost), then the oldest.
 
-A job's status is derived from its files whenever one of them changes.
+A job's status is derived from its files whenever one of them changes. Every write locks the job's
+row first (on a database server; SQLite serialises writers itself), so two files of one job finishing
+at the same time cannot both derive the job's status from a state that misses the other's result.
 """
 
 from __future__ import annotations
@@ -81,6 +83,15 @@ def _files(session: Session, job_id: str) -> list[JobFile]:
     return list(session.scalars(select(JobFile).where(JobFile.job_id == job_id).order_by(JobFile.idx)))
 
 
+def _lock_job(session: Session, job_id: str) -> Job | None:
+    """The job's row, on a database server locked (SELECT … FOR UPDATE) until the transaction ends
+    and reloaded after the lock is granted; on SQLite (one writer at a time) just the row."""
+    if session.get_bind().dialect.name == "sqlite":
+        return session.get(Job, job_id)
+    return session.scalar(select(Job).where(Job.id == job_id).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
 def _refresh(session: Session, job: Job) -> list[JobFile]:
     """Derive the job's status, counts and times from its files."""
     files = _files(session, job.id)
@@ -141,16 +152,16 @@ class JobStore:
         ones run in between)."""
         while True:
             with self._sessions.begin() as session:
-                file_id = session.scalar(self._next_query(max_cost))
-                if file_id is None:
+                chosen = session.execute(self._next_query(max_cost)).first()
+                if chosen is None:
                     return None
+                file_id, job = chosen.id, _lock_job(session, chosen.job_id)
                 claimed = session.execute(update(JobFile).where(JobFile.id == file_id, JobFile.status == "queued")
                                           .values(status="running", worker=worker[:64], started_at=utcnow(),
                                                   finished_at=None, code=None, message=None))
                 if claimed.rowcount != 1:
                     continue  # another worker took it first
                 row = session.get(JobFile, file_id)
-                job = session.get(Job, row.job_id)
                 _refresh(session, job)
                 return FileTask(row.id, row.job_id, row.idx, job.inspection_id, job.kind, row.filename, row.size,
                                 row.cost, row.team)
@@ -161,7 +172,7 @@ class JobStore:
                          func.max(JobFile.started_at).label("last"),
                          func.sum(case((JobFile.status == "running", 1), else_=0)).label("running"))
                   .where(JobFile.started_at.is_not(None)).group_by(JobFile.team).subquery())
-        query = (select(JobFile.id).join(Job, Job.id == JobFile.job_id)
+        query = (select(JobFile.id, JobFile.job_id).join(Job, Job.id == JobFile.job_id)
                  .outerjoin(served, served.c.team == JobFile.team)
                  .where(JobFile.status == "queued", Job.cancelled_at.is_(None)))
         if max_cost is not None:
@@ -173,24 +184,24 @@ class JobStore:
         """Record the outcome of one file (status plus any of: document_id, kind, pages, findings,
         code, message, warnings); returns the job as it now stands (None if it was deleted with its round)."""
         with self._sessions.begin() as session:
+            job = _lock_job(session, job_id)
             row = session.scalar(select(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index))
-            if row is None:
+            if job is None or row is None:
                 return None
             for key, value in result.items():
                 if key == "status" or key in _RESULT_FIELDS:
                     setattr(row, key, value if key != "warnings" else list(value or []))
             if row.status not in UNFINISHED:
                 row.finished_at = utcnow()
-            job = session.get(Job, job_id)
             return _record(job, _refresh(session, job))
 
     def release(self, job_id: str, index: int) -> None:
         """Put a claimed file back in the queue (its worker is stopping); it keeps its place."""
         with self._sessions.begin() as session:
+            job = _lock_job(session, job_id)
             session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index,
                                                   JobFile.status == "running")
                             .values(status="queued", worker=None, started_at=None))
-            job = session.get(Job, job_id)
             if job is not None:
                 _refresh(session, job)
 
@@ -205,7 +216,7 @@ class JobStore:
         """Cancel a job: its queued files at once; a running file stops at its next checkpoint.
         None if the job had nothing left to cancel."""
         with self._sessions.begin() as session:
-            job = session.get(Job, job_id)
+            job = _lock_job(session, job_id)
             files = _files(session, job_id)
             if job is None or not any(f.status in UNFINISHED for f in files):
                 return None
@@ -223,7 +234,7 @@ class JobStore:
     def requeue(self, job_id: str) -> bool:
         """Queue the failed files of a failed, retryable job again; False if it is not in that state."""
         with self._sessions.begin() as session:
-            job = session.get(Job, job_id)
+            job = _lock_job(session, job_id)
             if job is None or job.status != "failed" or not job.retryable:
                 return False
             session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.status == "error",
@@ -239,10 +250,11 @@ class JobStore:
         (retryable); queued files stay queued and run. Returns the ids of the jobs affected."""
         with self._sessions.begin() as session:
             job_ids = sorted(set(session.scalars(select(JobFile.job_id).where(JobFile.status == "running"))))
+            jobs = [_lock_job(session, job_id) for job_id in job_ids]  # in id order: no lock cycles
             session.execute(update(JobFile).where(JobFile.status == "running").values(
                 status="error", code="interrupted", message=INTERRUPTED, finished_at=utcnow()))
-            for job_id in job_ids:
-                _refresh(session, session.get(Job, job_id))
+            for job in jobs:
+                _refresh(session, job)
             return job_ids
 
     def interrupted(self) -> list[str]:

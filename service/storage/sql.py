@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.storage import models
@@ -203,6 +204,12 @@ class SqlRepository:
     def ensure_inspection(self, name: str, team: str, target_unit: str | None = None,
                           demo: bool = False) -> InspectionRecord:
         """The round called ``name`` of ``team``, created if missing (``demo`` marks it as demo material)."""
+        try:
+            return self._ensure_inspection(name, team, target_unit, demo)
+        except IntegrityError:  # another writer created it between our read and our insert: it exists now
+            return self._ensure_inspection(name, team, target_unit, demo)
+
+    def _ensure_inspection(self, name: str, team: str, target_unit: str | None, demo: bool) -> InspectionRecord:
         with self._sessions.begin() as session:
             row = session.scalar(select(models.Inspection).where(
                 models.Inspection.name == name, models.Inspection.team == team))
