@@ -39,7 +39,8 @@ def prf(predicted: list[bool], gold: list[bool]) -> tuple[float, float, float]:
     return precision, recall, 2 * precision * recall / max(1e-9, precision + recall)
 
 
-def main() -> None:
+def scored_pairs() -> list[dict]:
+    """The labelled pairs with their e5 cosine and shared anchors."""
     pairs = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
     embed = artefacts.embedder_for(get_settings()).embed_queries
     texts = list(dict.fromkeys(t for p in pairs for t in (p["earlier"], p["new"])))
@@ -47,32 +48,41 @@ def main() -> None:
     for p in pairs:
         p["similarity"] = float(vectors[p["earlier"]] @ vectors[p["new"]])
         p["anchors"] = shared(text_anchors(p["new"]), text_anchors(p["earlier"]))
+    return pairs
+
+
+def run(rows: list[dict], thresholds: Thresholds) -> tuple[float, float, float]:
+    return prf([decide(p["same_item"], p["similarity"], p["anchors"], thresholds).repeat for p in rows],
+               [p["label"] == "same" for p in rows])
+
+
+def choose(rows: list[dict]) -> tuple[Thresholds, tuple[float, float, float]]:
+    """The thresholds with the best F1 on ``rows`` (then precision, then the higher thresholds)."""
+    scores, a, b = max(((run(rows, Thresholds(a, b)), a, b) for a in GRID for b in GRID if b >= a),
+                       key=lambda r: (r[0][2], r[0][0], r[2], r[1]))
+    return Thresholds(a, b), scores
+
+
+def main() -> None:
+    pairs = scored_pairs()
     halves = {h: [p for p in pairs if half(p["id"]) == h] for h in ("choose", "report")}
     print(f"{len(pairs)} pairs ({sum(p['label'] == 'same' for p in pairs)} same); "
           f"choose {len(halves['choose'])}, report {len(halves['report'])}")
-
-    def run(rows: list[dict], thresholds: Thresholds) -> tuple[float, float, float]:
-        return prf([decide(p["same_item"], p["similarity"], p["anchors"], thresholds).repeat for p in rows],
-                   [p["label"] == "same" for p in rows])
-
-    best = max(((run(halves["choose"], Thresholds(a, b)), a, b) for a in GRID for b in GRID if b >= a),
-               key=lambda r: (r[0][2], r[0][0], r[2], r[1]))
-    (p, r, f), same_item, any_item = best
-    print(f"chosen on the choose half: same-item threshold {same_item:.3f}, any-item threshold {any_item:.3f} "
-          f"(P {p:.3f} R {r:.3f} F1 {f:.3f})")
+    chosen, (p, r, f) = choose(halves["choose"])
+    print(f"chosen on the choose half: same-item threshold {chosen.same_item:.3f}, any-item threshold "
+          f"{chosen.any_item:.3f} (P {p:.3f} R {r:.3f} F1 {f:.3f})")
     rows = halves["report"]
     gold = [p["label"] == "same" for p in rows]
     for name, predicted in (
-            ("chosen thresholds", [decide(p["same_item"], p["similarity"], p["anchors"], Thresholds(same_item, any_item)).repeat
-                                   for p in rows]),
+            ("chosen thresholds", [decide(p["same_item"], p["similarity"], p["anchors"], chosen).repeat for p in rows]),
             ("shipped constants", [decide(p["same_item"], p["similarity"], p["anchors"]).repeat for p in rows]),
             ("baseline: same item only", [p["same_item"] for p in rows]),
-            ("baseline: e5 only (any-item threshold)", [p["similarity"] >= any_item for p in rows])):
+            ("baseline: e5 only (any-item threshold)", [p["similarity"] >= chosen.any_item for p in rows])):
         p, r, f = prf(predicted, gold)
-        print(f"report half, {name}: precision {p:.3f} recall {r:.3f} F1 {f:.3f} ({sum(predicted)} predicted, {sum(gold)} gold)")
-    shipped = Thresholds()
-    if (shipped.same_item, shipped.any_item) != (same_item, any_item):
-        print(f"note: service.recheck.matching ships {shipped.same_item}/{shipped.any_item}")
+        print(f"report half, {name}: precision {p:.3f} recall {r:.3f} F1 {f:.3f} "
+              f"({sum(predicted)} predicted, {sum(gold)} gold)")
+    if Thresholds() != chosen:
+        print(f"note: service.recheck.matching ships {Thresholds().same_item}/{Thresholds().any_item}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ are nearly the same. The two similarity thresholds were chosen on half of the la
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -19,7 +20,7 @@ SAME_ITEM_SIMILARITY = 0.89
 """e5 cosine from which a finding under the same item repeats the earlier problem (bench/recheck.py)."""
 ANY_ITEM_SIMILARITY = 0.94
 """e5 cosine from which a finding repeats it whatever its item (tagger or reviewer chose a neighbour)."""
-_LEADING = "在对把将从于为给向的了和与及"
+_BEFORE_NAME = re.compile("[在对把将从于为给向的了和与及]")
 ANCHOR_LABELS = {"person": "人员", "project": "项目", "money": "金额", "date": "日期"}
 
 
@@ -49,7 +50,7 @@ def text_anchors(text: str, persons: Iterable[str] = ()) -> set[Anchor]:
         if len(name) >= 2:
             found.add(Anchor("person", name, name))
     for match in PROJECT.finditer(text):
-        name = match.group(0).lstrip(_LEADING)
+        name = _BEFORE_NAME.split(match.group(0))[-1]  # "李建华在镇文化广场建设项目" → "镇文化广场建设项目"
         if len(name) >= 4:
             found.add(Anchor("project", name, name))
     return found
@@ -91,8 +92,14 @@ def decide(same_item: bool, similarity: float, anchors: Sequence[Anchor],
 
 def reason(verdict: Verdict, item_id: str, item_title: str, thresholds: Thresholds = Thresholds()) -> str:
     """Why a finding was matched to (or not matched by) the earlier problem, in Chinese."""
+    limit = thresholds.same_item if verdict.same_item else thresholds.any_item
+    which = "同条目阈值" if verdict.same_item else "跨条目阈值"
+    relation = "达到" if verdict.similarity >= limit else "低于"
     parts = [f"清单条目{'相同' if verdict.same_item else '不同'}（上轮 {item_id} {item_title}）",
-             f"文本相似度 {verdict.similarity:.3f}（同条目阈值 {thresholds.same_item:.2f}，"
-             f"跨条目阈值 {thresholds.any_item:.2f}）"]
-    parts.append("共同要素：" + "、".join(a.describe() for a in verdict.anchors) if verdict.anchors else "无共同的人员、项目、金额或日期")
+             f"文本相似度 {verdict.similarity:.3f}，{relation}{which} {limit:.2f}"]
+    if verdict.anchors:
+        parts.append("共同要素：" + "、".join(a.describe() for a in verdict.anchors)
+                     + ("（同条目且有共同要素，认定为同一问题）" if verdict.same_item and relation == "低于" else ""))
+    else:
+        parts.append("无共同的人员、项目、金额或日期")
     return "；".join(parts)
