@@ -203,17 +203,19 @@ def recheck(repository: SqlRepository, checklist: Checklist, inspection: Inspect
     ``embed`` gives e5 vectors (normalised), the space the thresholds were chosen in; it is not
     called when the unit has no earlier round."""
     rounds = earlier_rounds(repository, inspection, teams)
-    if not rounds:
-        return Recheck(inspection, [], [], [])
-    problems = [p for r in rounds for p in _round_problems(repository, checklist, r)]
     evidence = load_round(repository, inspection.id)
     sources = evidence.sources
+    if not rounds:  # every finding is found for the first time; no model needed
+        why = ("该轮次没有填写被巡察单位，无法与以往轮次比对" if not (inspection.target_unit or "").strip()
+               else "被巡察单位此前没有（本人可见范围内的）巡察轮次，本轮问题为首次发现")
+        return Recheck(inspection, [], [], [_match(source, checklist, None, None, why) for source in sources])
+    problems = [p for r in rounds for p in _round_problems(repository, checklist, r)]
     texts = list(dict.fromkeys([*(s.finding.text for s in sources), *(t for p in problems for t in p.texts)]))
     vectors = np.asarray(embed(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
     index = {t: i for i, t in enumerate(texts)}
     findings = []
     for source in sources:
-        items = [i for i in dict.fromkeys(checklist.resolve_or_none(i) for i in source.items) if i]
+        items = _items(source, checklist)
         anchors = _finding_anchors(source, evidence)
         vector = vectors[index[source.finding.text]]
         best: tuple[Verdict, EarlierProblem] | None = None
@@ -222,22 +224,29 @@ def recheck(repository: SqlRepository, checklist: Checklist, inspection: Inspect
             verdict = decide(problem.item_id in items, similarity, shared(anchors, problem.anchors), thresholds)
             if best is None or verdict.rank > best[0].rank:
                 best = verdict, problem
-        finding = source.finding
-        quote = clip(finding.text)
         if best is not None and best[0].repeat:
             verdict, problem = best
             why = f"与{problem.inspection}的问题（{problem.item_id}，{problem.status_label}）相同：" + \
                 reason(verdict, problem.item_id, problem.item_title, thresholds)
-            findings.append(FindingMatch(finding.id, finding.document_id, source.filename, finding.page, quote, items,
-                                         source.review, problem, verdict.similarity, why))
+            findings.append(_match(source, checklist, problem, verdict.similarity, why))
         else:
             why = "上轮巡察反馈的问题中没有同一问题"
             if best is not None:
                 verdict, problem = best
                 why += f"；最接近的是{problem.inspection}的问题（{problem.item_id}）：" + \
                     reason(verdict, problem.item_id, problem.item_title, thresholds)
-            elif not problems:
-                why += "（上轮巡察未形成问题清单）"
-            findings.append(FindingMatch(finding.id, finding.document_id, source.filename, finding.page, quote, items,
-                                         source.review, None, best[0].similarity if best else None, why))
+            else:
+                why += "（以往轮次未形成问题清单）"
+            findings.append(_match(source, checklist, None, best[0].similarity if best else None, why))
     return Recheck(inspection, rounds, problems, findings)
+
+
+def _items(source: SourceFinding, checklist: Checklist) -> list[str]:
+    return [i for i in dict.fromkeys(checklist.resolve_or_none(i) for i in source.items) if i]
+
+
+def _match(source: SourceFinding, checklist: Checklist, problem: EarlierProblem | None, similarity: float | None,
+           why: str) -> FindingMatch:
+    finding = source.finding
+    return FindingMatch(finding.id, finding.document_id, source.filename, finding.page, clip(finding.text),
+                        _items(source, checklist), source.review, problem, similarity, why)

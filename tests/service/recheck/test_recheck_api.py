@@ -104,7 +104,9 @@ def test_each_new_finding_is_classed_against_the_earlier_round(api, world):
 def test_the_first_round_has_nothing_earlier(api, world):
     result = _recheck(api, world["tokens"]["writer"], world["first"])
     assert result["earlier_rounds"] == [] and result["unclosed"] == []
-    assert result["findings"] == [] and result["counts"] == {"整改不到位": 0, "反弹回潮": 0, "新问题": 0}
+    assert sorted(f["items"][0] for f in result["findings"]) == sorted([CAR, GIFTS, TENDER])  # the reviewed findings
+    assert all(f["class"] == "新问题" and f["matched"] is None and "首次发现" in f["reason"] for f in result["findings"])
+    assert result["counts"] == {"整改不到位": 0, "反弹回潮": 0, "新问题": 3}
 
 
 def test_the_report_draft_gets_the_previous_round_section(api, world):
