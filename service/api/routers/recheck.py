@@ -38,7 +38,7 @@ class EarlierProblemOut(BaseModel):
     closed: bool = Field(description="是否已销号")
 
 
-class FindingOut(BaseModel):
+class RecheckFindingOut(BaseModel):
     finding_id: int
     document_id: int
     filename: str
@@ -53,7 +53,7 @@ class FindingOut(BaseModel):
     reason: str = Field(description="判定依据：清单条目、相似度和共同的人员、项目、金额、日期")
 
 
-class RoundOut(BaseModel):
+class EarlierRoundOut(BaseModel):
     id: int
     name: str
     team: str
@@ -64,9 +64,9 @@ class RecheckOut(BaseModel):
     inspection: str
     team: str
     target_unit: str | None
-    earlier_rounds: list[RoundOut] = Field(description="同一被巡察单位此前的巡察轮次（本人可见范围内）")
+    earlier_rounds: list[EarlierRoundOut] = Field(description="同一被巡察单位此前的巡察轮次（本人可见范围内）")
     counts: dict[str, int] = Field(description="各类别的问题数")
-    findings: list[FindingOut]
+    findings: list[RecheckFindingOut]
     unclosed: list[EarlierProblemOut] = Field(description="以往轮次反馈、尚未销号的问题")
 
 
