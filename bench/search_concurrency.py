@@ -28,7 +28,6 @@ import hashlib
 import itertools
 import json
 import os
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -41,21 +40,7 @@ sys.path.insert(0, str(ROOT))
 QUERIES = ROOT / "corpora" / "eval" / "retrieval" / "queries.jsonl"
 PER_DOCUMENT = 20
 
-
-def private_models(directory: Path) -> Path:
-    directory.mkdir(parents=True)
-    for name in ("tagger.joblib", "tagger.json"):
-        if (ROOT / "models" / name).exists():
-            (directory / name).symlink_to(ROOT / "models" / name)
-    cache = ROOT / "models" / "embedding-cache.sqlite"
-    if cache.exists():
-        source = sqlite3.connect(f"file:{cache}?mode=ro", uri=True)
-        target = sqlite3.connect(directory / "embedding-cache.sqlite")
-        with target:
-            source.backup(target)
-        source.close()
-        target.close()
-    return directory
+from bench.service import private_models  # noqa: E402  (a models directory of our own: models/ is read only)
 
 
 def document(texts: list[str], name: str):
@@ -114,7 +99,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
     temp = Path(tempfile.mkdtemp(prefix="xuncha-search-bench-"))
-    os.environ.update(XUNCHA_HOME=str(temp / "home"), XUNCHA_MODELS_DIR=str(private_models(temp / "models")),
+    os.environ.update(XUNCHA_HOME=str(temp / "home"), XUNCHA_MODELS_DIR=str(private_models(
+        temp / "models", cache_from=ROOT / "models" / "embedding-cache.sqlite")),
                       XUNCHA_OCR="false")
     for name in ("XUNCHA_DATABASE_URL", "XUNCHA_EMBEDDING_BACKEND", "XUNCHA_SEARCH_EMBEDDING_BACKEND"):
         os.environ.pop(name, None)

@@ -10,7 +10,6 @@ replica, and a replica checks the hashes against the database when it starts any
 
 from __future__ import annotations
 
-import json
 import struct
 import threading
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Iterator
 
 import numpy as np
 
-from index.files import atomic_write
+from index.files import atomic_write, read_header, write_header
 from index.vectors import VectorIndex, VectorIndexError
 
 _MAGIC = b"XCREPL01"
@@ -40,13 +39,10 @@ class ReplicaState:
 def save_replica(path: str | Path, state: ReplicaState) -> None:
     ids = np.array(sorted(state.hashes), dtype=np.int64)
     digests = b"".join(bytes.fromhex(state.hashes[i]) for i in ids.tolist())
-    header = json.dumps({"format": _FORMAT, "seq": int(state.seq), "signature": state.signature,
-                         "count": len(ids)}).encode("utf-8")
+    header = {"format": _FORMAT, "seq": int(state.seq), "signature": state.signature, "count": len(ids)}
 
     def write(stream) -> None:
-        stream.write(_MAGIC)
-        stream.write(struct.pack("<Q", len(header)))
-        stream.write(header)
+        write_header(stream, _MAGIC, header)
         stream.write(ids.tobytes())
         stream.write(digests)
         state.vectors.write(stream)
@@ -60,14 +56,7 @@ def load_replica(path: str | Path) -> ReplicaState:
     path = Path(path)
     try:
         with open(path, "rb") as fh:
-            if fh.read(len(_MAGIC)) != _MAGIC:
-                raise VectorIndexError(f"检索副本文件格式不正确：{path}")
-            (size,) = struct.unpack("<Q", fh.read(8))
-            if size > 1 << 20:
-                raise VectorIndexError(f"检索副本文件头损坏：{path}")
-            header = json.loads(fh.read(size).decode("utf-8"))
-            if header.get("format") != _FORMAT:
-                raise VectorIndexError(f"不支持的检索副本文件版本：{header.get('format')}")
+            header = read_header(fh, _MAGIC, _FORMAT, VectorIndexError, "检索副本文件", path)
             count = int(header["count"])
             raw_ids = fh.read(8 * count)
             raw_hashes = fh.read(HASH_BYTES * count)

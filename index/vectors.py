@@ -39,7 +39,6 @@ when HNSW's build time or memory is a problem but is never picked automatically.
 
 from __future__ import annotations
 
-import json
 import struct
 from pathlib import Path
 from typing import Callable, Iterable
@@ -47,7 +46,7 @@ from typing import Callable, Iterable
 import faiss
 import numpy as np
 
-from index.files import atomic_write
+from index.files import atomic_write, read_header, write_header
 
 KINDS = ("flat", "hnsw", "ivf")
 
@@ -455,10 +454,7 @@ class VectorIndex:
 
     def write(self, stream) -> None:
         """Write the index to a binary stream (the body of :meth:`save`; other containers embed it)."""
-        header = json.dumps(self._header(), ensure_ascii=False).encode("utf-8")
-        stream.write(_MAGIC)
-        stream.write(struct.pack("<Q", len(header)))
-        stream.write(header)
+        write_header(stream, _MAGIC, self._header())
         stream.write(np.packbits(self._live, bitorder="little").tobytes())
         faiss.write_index(self._index, faiss.PyCallbackIOWriter(stream.write))
 
@@ -480,14 +476,7 @@ class VectorIndex:
         """Read an index written by :meth:`write` from a binary stream positioned at its start
         (``path`` names it in errors); raises :class:`VectorIndexError` if unusable."""
         try:
-            if fh.read(len(_MAGIC)) != _MAGIC:
-                raise VectorIndexError(f"向量索引文件格式不正确：{path}")
-            (size,) = struct.unpack("<Q", fh.read(8))
-            if size > 1 << 20:
-                raise VectorIndexError(f"向量索引文件头损坏：{path}")
-            header = json.loads(fh.read(size).decode("utf-8"))
-            if header.get("format") != _FORMAT:
-                raise VectorIndexError(f"不支持的向量索引文件版本：{header.get('format')}")
+            header = read_header(fh, _MAGIC, _FORMAT, VectorIndexError, "向量索引文件", path)
             live_raw = fh.read(header["live_bytes"])
             if len(live_raw) != header["live_bytes"]:
                 raise VectorIndexError(f"向量索引文件不完整：{path}")
