@@ -5,6 +5,8 @@ log and the append-only audit log."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timezone
 
 import pytest
@@ -68,6 +70,24 @@ def test_migrations_reach_head_and_match_the_models(pg_url):
         open_repository(pg_url).engine.dispose()
     finally:
         engine.dispose()
+
+
+def test_processes_starting_together_migrate_one_after_the_other(pg_url):
+    start = threading.Barrier(4)
+
+    def start_up(_: int) -> set[str]:
+        engine = make_engine(pg_url)
+        try:
+            start.wait()
+            migrate(engine)
+            with engine.connect() as connection:
+                return {row[0] for row in connection.execute(text("select version_num from alembic_version"))}
+        finally:
+            engine.dispose()
+
+    with ThreadPoolExecutor(4) as pool:
+        versions = list(pool.map(start_up, range(4)))
+    assert versions == [{"0012"}] * 4
 
 
 def test_migrations_carry_data_written_by_older_revisions(pg_url):
