@@ -1,4 +1,5 @@
-"""The real web API on a real PostgreSQL server: log in, upload a DOCX, find it by search, audit."""
+"""The real web API on a real PostgreSQL server: log in, upload a DOCX, find it by search, review,
+delete and upload again, audit."""
 
 from __future__ import annotations
 
@@ -47,14 +48,25 @@ def test_login_upload_and_search_over_http_on_postgresql(pg_url, tmp_path):
             top = hits.json()["hits"][0]
             assert top["document_id"] == document_id and "年终补助" in top["text"]
 
+            review = client.post(f"/api/findings/{top['id']}/review", json={"action": "correct", "items": ["C2-14"]})
+            assert review.status_code == 201, review.text
+            assert client.delete(f"/api/documents/{document_id}").status_code == 204
+            assert client.get(f"/api/documents/{document_id}").status_code == 404
+            again = client.post(f"/api/inspections/{round_id}/documents",
+                                files=[("files", (path.name, path.read_bytes()))])
+            readded = api.wait(client, again.json()["id"])["files"][0]
+            assert readded["status"] == "added" and readded["document_id"] > document_id  # ids never reused
+
         assert not (api.home / "xuncha.db").exists(), "the SQLite default must not be used"
 
     engine = create_engine(pg_url)
     try:
         with engine.connect() as connection:
             documents = connection.execute(text("select count(*) from documents")).scalar()
+            reviews = connection.execute(text("select finding_id from tag_feedback")).scalars().all()
             actions = {row[0] for row in connection.execute(text("select action from audit_log"))}
     finally:
         engine.dispose()
-    assert documents == 1
-    assert {"auth.login", "inspection.create", "documents.upload", "search"} <= actions, actions
+    assert documents == 1 and reviews == [None]  # the review outlives its deleted finding, for training
+    assert {"auth.login", "inspection.create", "documents.upload", "search", "finding.review",
+            "document.delete"} <= actions, actions
