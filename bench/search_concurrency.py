@@ -11,7 +11,8 @@ fingerprint check the API does before it. Query vectors are warmed first (every 
 figures are the index work and its locking, not e5 encoding a new query.
 
 ``--serialise``: one lock around every search (what the API did before), to tell the lock's share
-from the rest.
+from the rest; ``--compare`` runs each level both ways back to back (``--rounds`` times), which on a
+shared machine is the fair comparison.
 
 ``--writer``: a thread stores and deletes a document of 20 findings every second while the clients
 search (the replica applies each change before the next search); ``--pre-embed`` embeds its findings
@@ -94,6 +95,9 @@ def main() -> None:
     parser.add_argument("--writer", action="store_true", help="store and delete a document every second meanwhile")
     parser.add_argument("--serialise", action="store_true",
                         help="hold one lock around every search, as the API did before the change log (same code otherwise)")
+    parser.add_argument("--compare", action="store_true",
+                        help="run every level both ways, one lock and as is, one after the other (same index, same load)")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the levels this many times")
     parser.add_argument("--pre-embed", action="store_true",
                         help="--writer: embed each document's findings before storing it, as tagging at ingest does")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -130,11 +134,11 @@ def main() -> None:
     one_at_a_time = threading.RLock()
 
     def search(query: str) -> None:
-        if args.serialise:
-            with one_at_a_time:
-                synced.search(query, 10, SearchFilters(include_demo=False), {"基准组"}, "all", "hybrid")
-        else:
-            synced.search(query, 10, SearchFilters(include_demo=False), {"基准组"}, "all", "hybrid")
+        synced.search(query, 10, SearchFilters(include_demo=False), {"基准组"}, "all", "hybrid")
+
+    def serialised(query: str) -> None:
+        with one_at_a_time:
+            search(query)
 
     level(search, queries, 1, len(queries))  # warm-up: every query's vector cached, indexes built
     stop = threading.Event()
@@ -157,11 +161,15 @@ def main() -> None:
     thread = threading.Thread(target=writer, daemon=True)
     if args.writer:
         thread.start()
-    print(f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for clients in (int(c) for c in args.levels.split(",")):
-        result = level(search, queries, clients, args.requests)
-        print(f"{result['clients']:>7} {result['requests']:>8} {result['per_s']:>7.1f} {result['p50_ms']:>8.1f} "
-              f"{result['p99_ms']:>8.1f} {result['max_ms']:>8.1f}", flush=True)
+    ways = [("one lock", serialised), ("as is", search)] if args.compare else [
+        ("one lock", serialised) if args.serialise else ("as is", search)]
+    print(f"{'searches':>9} {'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for _ in range(args.rounds):
+        for clients in (int(c) for c in args.levels.split(",")):
+            for label, call in ways:
+                result = level(call, queries, clients, args.requests)
+                print(f"{label:>9} {result['clients']:>7} {result['requests']:>8} {result['per_s']:>7.1f} "
+                      f"{result['p50_ms']:>8.1f} {result['p99_ms']:>8.1f} {result['max_ms']:>8.1f}", flush=True)
     stop.set()
     if args.writer:
         thread.join(30)

@@ -77,29 +77,35 @@ def load_replica(path: str | Path) -> ReplicaState:
 
 
 class ReadWriteLock:
-    """Many readers or one writer; a waiting writer holds back new readers (so a stream of
-    searches cannot starve the change log). Not re-entrant: never ask for the write side while
-    holding the read side."""
+    """Many readers (at most ``max_readers`` at once, if given) or one writer; a waiting writer
+    holds back new readers (so a stream of searches cannot starve the change log), and readers are
+    let in in the order they came (so none waits behind luckier ones). Not re-entrant: never ask
+    for the write side while holding the read side."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_readers: int | None = None) -> None:
+        self._max = max_readers or float("inf")
         self._cond = threading.Condition(threading.Lock())
         self._readers = 0
         self._writer = False
         self._waiting = 0
+        self._issued = self._admitted = 0  # reader tickets: first come, first in
 
     @contextmanager
     def read(self) -> Iterator[None]:
         with self._cond:
-            while self._writer or self._waiting:
+            ticket = self._issued
+            self._issued += 1
+            while self._writer or self._waiting or self._readers >= self._max or ticket != self._admitted:
                 self._cond.wait()
+            self._admitted += 1
             self._readers += 1
+            self._cond.notify_all()  # the next ticket may come in too
         try:
             yield
         finally:
             with self._cond:
                 self._readers -= 1
-                if not self._readers:
-                    self._cond.notify_all()
+                self._cond.notify_all()
 
     @contextmanager
     def write(self) -> Iterator[None]:

@@ -21,6 +21,7 @@ The database is the source of truth; each :class:`SearchService` is a *replica* 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -200,7 +201,9 @@ class SearchService:
         self._top = 0  # the newest sequence number seen
         self._gaps: dict[int, float] = {}  # sequence numbers not seen yet below _top -> when noticed
         self._started = False
-        self._lock = ReadWriteLock()  # searches read, applying changes writes
+        # searches read, applying changes writes; as many searches at once as there are cores: more
+        # only contend for the GIL (bench/search_concurrency.py --compare)
+        self._lock = ReadWriteLock(max_readers=max(2, os.cpu_count() or 2))
         self._apply = threading.Lock()  # one thread at a time reads the log and prepares changes
         self._saved_at = 0.0
         self._dirty: set[str] = set()
