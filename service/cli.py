@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from nlp.types import KIND_LABELS, DocumentKind
 from service import context
+from service.commands import analysis as analysis_commands
 from service.commands import checklist as checklist_commands
 from service.commands import i18n
 from service.commands import inspections as inspection_commands
@@ -47,6 +48,7 @@ serve_commands.register(app)
 report_commands.register(app)
 rectification_commands.register(app)
 recheck_commands.register(app)
+analysis_commands.register(app)
 inspection_commands.register(app)
 console = Console()
 err = Console(stderr=True)
