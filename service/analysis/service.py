@@ -24,7 +24,7 @@ UNIT_TYPES: list[tuple[str, tuple[str, ...]]] = [
     ("国有企业", ("公司", "集团")),
     ("机关部门", ("局", "委", "办")),
 ]
-UNIT_TYPE_ORDER = [name for name, _ in UNIT_TYPES] + [OTHER_TYPE]
+UNIT_TYPE_ORDER = ["机关部门", "乡镇街道", "村社区", "事业单位", "国有企业", OTHER_TYPE]  # display order
 
 
 def unit_type(name: str | None) -> str:

@@ -126,6 +126,7 @@ PAGES = [
     ("/documents/{document_id:int}/leads", "leads.html", "inspections", None, {"scope": "document"}),
     ("/search", "search.html", "search", None, {}),
     ("/checklist", "checklist.html", "checklist", _checklist_groups, {}),
+    ("/analysis", "analysis.html", "analysis", None, {}),
 ]
 
 

@@ -166,7 +166,7 @@ def test_export_opens_with_openpyxl_and_holds_the_counts(api, world):
     assert book.sheetnames == ["三个聚焦", "清单条目", "纪律类别", "单位类型", "年份", "被巡察单位", "巡察轮次",
                                "共性问题", "反复出现问题的单位"]
     rows = lambda name: [list(r) for r in book[name].iter_rows(min_row=2, values_only=True)]  # noqa: E731
-    assert rows("单位类型") == [["乡镇街道", 3], ["机关部门", 4]]
+    assert rows("单位类型") == [["机关部门", 4], ["乡镇街道", 3]]
     assert rows("纪律类别") == [["组织纪律", 2], ["廉洁纪律", 5]]
     assert rows("年份") == [["2023年", 2], ["2024年", 5]]
     assert {r[0]: r[1] for r in rows("清单条目")} == {f"{GIFT} 收受管理服务对象礼金、购物卡": 3,
