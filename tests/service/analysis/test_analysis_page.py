@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
 import pytest
 
 from service import context
-from service.storage import NewDocument, NewFinding
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "web"))
-from web_fixtures import browser, login, new_page, running_server  # noqa: E402,F401  (fixtures)
+from test_report_trust import server  # noqa: E402,F401  (a server without tagging on ingest)
+from test_report_trust import _document as stored_document  # noqa: E402  (findings stored with their tags)
+from web_fixtures import browser, login, new_page  # noqa: E402,F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -26,21 +26,6 @@ def _tags(item: str) -> dict:
             "checklist": [{"id": item, "title": "", "score": 0.8}], "focus": 2}
 
 
-def _document(repository, inspection_id: int, rows: list[tuple[str, str]]) -> None:
-    findings = [NewFinding(seq, text, 0, len(text), 0, len(text), 1, None, "statement", None, [], _tags(item))
-                for seq, (text, item) in enumerate(rows)]
-    text = "\n".join(row[0] for row in rows)
-    repository.add_document(inspection_id, NewDocument(
-        "举报信.docx", hashlib.sha256(text.encode()).hexdigest(), len(text.encode()), "docx", "petition", 0.9, {}, {},
-        1, None, [], [], "originals/none", text, findings))
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("analysis-web-home"), tag_on_ingest="false", ocr="false") as running:
-        yield running
-
-
 @pytest.fixture(scope="module")
 def rounds(server):
     token = server.add_user("分析页面员", TEAM)
@@ -49,9 +34,9 @@ def rounds(server):
     with server.client(token) as client:
         for name, unit in [("页面测试水利局一轮", "县水利局"), ("页面测试水利局二轮", "县水利局"), ("页面测试柳溪村", "柳溪村")]:
             ids.append(client.post("/api/inspections", json={"name": name, "target_unit": unit}).json()["id"])
-    _document(repository, ids[0], [("副局长过节收了供应商的购物卡", GIFT), ("局长开公车回老家", CAR)])
-    _document(repository, ids[1], [("办公室主任收了施工方送的购物卡", GIFT)])
-    _document(repository, ids[2], [("村支书把村里的车开回家自己用", CAR)])
+    for inspection, rows in zip(ids, [[("副局长过节收了供应商的购物卡", GIFT), ("局长开公车回老家", CAR)],
+                                      [("办公室主任收了施工方送的购物卡", GIFT)], [("村支书把村里的车开回家自己用", CAR)]]):
+        stored_document(repository, inspection, "举报信.docx", "petition", [(text, _tags(item)) for text, item in rows])
     return ids
 
 
