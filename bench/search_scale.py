@@ -66,15 +66,6 @@ def build(n: int, embed_query, items_fn, item_ids, rng: np.random.Generator):
     return index, time.perf_counter() - start
 
 
-def timed(function, queries) -> np.ndarray:
-    out = []
-    for query in queries:
-        start = time.perf_counter()
-        function(query)
-        out.append(time.perf_counter() - start)
-    return np.array(out) * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -82,6 +73,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import index.hybrid as hybrid
+    from bench.tag import latencies  # per-call wall times in ms, as the tagging benchmark reports them
     from service import artefacts
 
     tagger = artefacts.load_tagger()
@@ -91,7 +83,7 @@ def main() -> None:
     default_limit = hybrid.EXHAUSTIVE_MAX
     run = time.time_ns() % 1_000_000  # the embedding cache persists across runs: new queries each run
     queries = [f"{q}（{run}-{i}）" for i, q in enumerate(synthetic_texts(args.queries, seed=11))]
-    embed_ms = timed(lambda q: embed_query([q]), queries[:50])
+    embed_ms = latencies(lambda q: embed_query([q]), queries[:50])
     print(f"e5 query embedding alone: p50 {np.percentile(embed_ms, 50):.1f} ms, p99 {np.percentile(embed_ms, 99):.1f} ms")
     print(f"{'entries':>9} {'build s':>8} | {'path':12} {'p50 ms':>8} {'p99 ms':>8} | {'team filter p50':>15} {'p99':>8}")
     for n in args.sizes:
@@ -102,8 +94,8 @@ def main() -> None:
         for label, limit in paths:
             hybrid.EXHAUSTIVE_MAX = limit
             fresh = [f"{q}{label}" for q in queries]
-            plain = timed(lambda q: index.search(q, 10), fresh)
-            team = timed(lambda q: index.search(q + "队", 10, where=lambda m: m["team"] == "组3"), fresh[:50])
+            plain = latencies(lambda q: index.search(q, 10), fresh)
+            team = latencies(lambda q: index.search(q + "队", 10, where=lambda m: m["team"] == "组3"), fresh[:50])
             print(f"{n:9d} {seconds:8.1f} | {label:12} {np.percentile(plain, 50):8.1f} {np.percentile(plain, 99):8.1f} | "
                   f"{np.percentile(team, 50):15.1f} {np.percentile(team, 99):8.1f}")
         del index
