@@ -23,18 +23,15 @@ from pathlib import Path
 import docx
 import httpx
 import pytest
-from api_fixtures import Api
-from conftest import MINUTES_LINES, app_settings, serve_app
+from api_fixtures import Api, running_api
+from conftest import MINUTES_LINES
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from service import context
-from service.api.app import create_app
 from service.api.middleware import ClientAddressMiddleware
 from service.security import credentials
 from service.security.proxies import TrustedProxies
-from service.settings import get_settings
 
 JSON_LIMIT_KB = 1024
 
@@ -49,17 +46,8 @@ class Server(Api):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        settings = app_settings(patch, home, max_file_mb="1", tag_on_ingest="false", ocr="false",
-                                max_json_kb=str(JSON_LIMIT_KB), max_upload_files="2")
-        app = create_app(settings)
-        try:
-            with serve_app(app) as base:
-                yield Server(base, home, settings, io.StringIO(), app)
-        finally:
-            get_settings.cache_clear()
-            context._repository.cache_clear()
+    with running_api(tmp_path_factory.mktemp("home"), max_json_kb=str(JSON_LIMIT_KB), max_upload_files="2") as api:
+        yield Server(api.base, api.home, api.settings, api.log, api.app)
 
 
 def _rss_bytes() -> int:

@@ -8,17 +8,13 @@ is a second app on the same data directory with every in-process cache dropped.
 
 from __future__ import annotations
 
-import io
 from contextlib import contextmanager
 
 import docx
 import pytest
-from api_fixtures import Api
-from conftest import app_settings, serve_app
+from api_fixtures import running_api
 
 from service import context
-from service.api.app import create_app
-from service.settings import get_settings
 
 A_TEXT = "柳湾村会计孙某某挪用扶贫专项资金12万元用于个人炒股，至今没有归还。"
 A_QUERY = "村会计挪用扶贫专项资金炒股"
@@ -31,16 +27,11 @@ def running(home):
     """An app on ``home`` as a fresh process would build it (no search replica in memory)."""
     context._search_services.clear()
     context._repository.cache_clear()
-    with pytest.MonkeyPatch.context() as patch:
-        settings = app_settings(patch, home, max_file_mb="1", tag_on_ingest="false", ocr="false")
-        app = create_app(settings)
-        try:
-            with serve_app(app) as base:
-                yield Api(base, home, settings, io.StringIO(), app)
-        finally:
-            get_settings.cache_clear()
-            context._search_services.clear()
-            context._repository.cache_clear()
+    try:
+        with running_api(home) as api:
+            yield api
+    finally:
+        context._search_services.clear()
 
 
 def _docx(folder, name: str, text: str):
