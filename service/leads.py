@@ -205,11 +205,12 @@ class LeadsCache:
     def _key(inspection_id: int, teams: set[str] | None) -> tuple:
         return inspection_id, None if teams is None else tuple(sorted(teams))
 
-    def cached(self, inspection_id: int, teams: set[str] | None) -> list[Lead] | None:
+    def cached(self, inspection_id: int, teams: set[str] | None, version: tuple | None = None) -> list[Lead] | None:
+        """The cached leads if they are of the round's current ``version`` (read when not given)."""
         key = self._key(inspection_id, teams)
         with self._lock:
             entry = self._entries.get(key)
-        if entry is None or entry[0] != self.version(inspection_id):
+        if entry is None or entry[0] != (self.version(inspection_id) if version is None else version):
             return None
         return entry[1]
 
@@ -220,10 +221,10 @@ class LeadsCache:
         with self._lock:
             gate = self._computing.setdefault(key, threading.Lock())
         with gate:
-            found = self.cached(inspection_id, teams)
+            version = self.version(inspection_id)  # read before computing: a change meanwhile is seen next time
+            found = self.cached(inspection_id, teams, version)
             if found is not None:
                 return found
-            version = self.version(inspection_id)  # read first: a change while computing is seen next time
             leads = compute()
             with self._lock:
                 self._entries[key] = (version, leads)
