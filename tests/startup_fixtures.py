@@ -56,8 +56,7 @@ def gated_server(tmp_path: Path):
         shutil.copy(PROJECT_ROOT / "corpora" / "samples" / name, samples / name)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XUNCHA_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        settings = app_settings(patch, tmp_path / "home", tag_on_ingest="false", ocr="false",
-                                search_embedding_backend="static")
+        settings = app_settings(patch, tmp_path / "home", tag_on_ingest="false", ocr="false")
         app = create_app(settings)
         services = app.state.services
         plan = plan_demo(settings, samples)
