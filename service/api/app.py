@@ -17,6 +17,7 @@ from service.api.routers import (auth, checklist, documents, findings, inspectio
 from service.api.routers.startup import router as startup_router
 from service.api.routers.recheck import router as recheck_router
 from service.api.routers.analysis import router as analysis_router
+from service.api.routers.profiles import router as profiles_router
 from service.api.services import build_services
 from service.security.files import private_files
 from service.security.proxies import TrustedProxies
@@ -28,6 +29,7 @@ ROUTERS = [auth.router, inspections.router, documents.router, jobs.router, findi
            checklist.router, search.router, leads.router, reports.router, rectification.router,
            startup_router, recheck_router]
 ROUTERS.append(analysis_router)
+ROUTERS.append(profiles_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,301 @@
+"""画像: unit and person profiles across documents and rounds, within the reader's team scope.
+
+Members see their team's rounds, admins and analysts every team's. A unit or person the reader sees
+nothing of answers 404 exactly like one that does not exist. Audit rows never carry a name: the
+object is recorded as a SHA-256 digest of the unit or person name (``name_digest``), so an auditor
+who has the name can find who looked it up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from service.api.deps import Auditor, auditor, current_user, services
+from service.api.errors import ApiError
+from service.api.routers.leads import LeadOut, _teams
+from service.api.routers.rectification import Status, ledger_of
+from service.api.schemas import ERRORS
+from service.api.services import Services
+from service.security import UserRecord
+
+router = APIRouter(prefix="/api/profiles", tags=["画像"])
+Name = Annotated[str, Path(min_length=1, max_length=200, description="单位名称或人员姓名（与材料中的写法一致）")]
+Demo = Query(False, description="包括示例巡察轮次")
+Search = Query(None, max_length=100, description="名称包含的文字")
+Warning = str | None
+
+
+class CountOut(BaseModel):
+    key: int | str
+    count: int
+
+
+class RoundOut(BaseModel):
+    id: int
+    name: str
+    team: str
+    target_unit: str | None
+    demo: bool
+    created_at: datetime
+    documents: int = Field(description="材料份数（不含整改佐证材料）")
+    findings: int = Field(description="本画像中来自该轮次的问题数")
+    finalised: bool = Field(description="报告是否已反馈定稿（已生成整改台账）")
+
+
+class FindingOut(BaseModel):
+    finding_id: int
+    document_id: int
+    filename: str
+    kind: str
+    inspection_id: int
+    inspection: str
+    target_unit: str | None
+    page: int | None
+    text: str = Field(description="问题原文（截取约 200 字）")
+    item_id: str
+    item_title: str
+    items: list[str]
+    focus: int | None
+    focus_label: str
+    discipline: str
+    date: str | None = Field(description="材料自身的日期（会议、谈话时间）")
+    year: int | None
+    review: str | None
+    relation: str = Field(description="单位画像：本单位巡察发现或其他轮次材料中提及；人员画像：本人或亲属关系")
+    persons: list[str]
+
+
+class TaskOut(BaseModel):
+    id: int
+    inspection_id: int
+    inspection: str
+    item_id: str
+    focus: int
+    problem: str
+    unit: str | None = Field(description="责任单位")
+    person: str | None = Field(description="责任人")
+    deadline: date
+    status: Status
+    status_label: str
+    days_left: int
+    warning: Warning = Field(description="green 绿灯 / yellow 黄灯 / red 红灯；已销号或时限尚远时为空")
+    evidence: int = Field(description="佐证材料份数")
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class RepeatedItemOut(BaseModel):
+    item_id: str
+    title: str
+    rounds: int
+
+
+class UnitProfileOut(BaseModel):
+    unit: str
+    unit_type: str
+    today: date = Field(description="计算整改预警所用的日期")
+    totals: dict[str, int]
+    rounds: list[RoundOut] = Field(description="巡察该单位的轮次（本人可见范围内）")
+    findings: list[FindingOut]
+    tasks: list[TaskOut] = Field(description="该单位各轮次的整改任务，以及责任单位为该单位的任务")
+    task_counts: dict[str, int]
+    by_focus: list[CountOut]
+    by_item: list[CountOut]
+    repeated_items: list[RepeatedItemOut] = Field(description="在该单位两轮及以上巡察中都发现的清单条目")
+    mentions_limited: bool
+
+
+class PersonDocumentOut(BaseModel):
+    document_id: int
+    filename: str
+    kind: str
+    inspection_id: int
+    inspection: str
+    target_unit: str | None
+    role: str = Field(description="被反映人或谈话对象")
+    position: str | None
+    unit: str | None
+    date: str | None
+    year: int | None
+
+
+class RoleCountOut(BaseModel):
+    role: str
+    count: int
+
+
+class PersonProfileOut(BaseModel):
+    name: str
+    today: date
+    roles: list[RoleCountOut] = Field(description="被反映人、谈话对象、问题涉及、整改责任人各出现几次")
+    positions: list[str] = Field(description="材料中写明的单位和职务")
+    units: list[str] = Field(description="涉及的被巡察单位")
+    totals: dict[str, int]
+    documents: list[PersonDocumentOut]
+    findings: list[FindingOut]
+    tasks: list[TaskOut]
+    task_counts: dict[str, int]
+    rounds: list[RoundOut]
+    by_focus: list[CountOut]
+    by_item: list[CountOut]
+
+
+class UnitSummaryOut(BaseModel):
+    unit: str
+    unit_type: str
+    rounds: int
+    findings: int
+    tasks: int
+    open_tasks: int = Field(description="未销号的整改任务数")
+    red: int = Field(description="亮红灯（逾期）的整改任务数")
+    last_round: str | None
+
+
+class PersonSummaryOut(BaseModel):
+    name: str
+    roles: list[str]
+    documents: int
+    findings: int
+    tasks: int
+    rounds: int
+    units: list[str]
+
+
+class PeopleOut(BaseModel):
+    total: int = Field(description="符合条件的人员数")
+    people: list[PersonSummaryOut]
+
+
+class ProfileLeadOut(LeadOut):
+    inspection_id: int
+    inspection: str
+
+
+def name_digest(name: str) -> str:
+    """What the audit log records instead of a unit or person name."""
+    return "sha256:" + hashlib.sha256(" ".join(name.split()).encode("utf-8")).hexdigest()[:32]
+
+
+def _scope(user: UserRecord, include_demo: bool):
+    from service.profiles import Scope
+
+    return Scope.of(_teams(user), include_demo)
+
+
+def _missing(audit: Auditor, action: str, what: str, name: str, message: str) -> ApiError:
+    audit(action, "not_found", object_type=what, object_id=name_digest(name))
+    return ApiError(404, "not_found", message)
+
+
+def _unit(request: Request, svc: Services, user: UserRecord, audit: Auditor, unit: str, include_demo: bool, action: str):
+    from service.profiles import unit_profile
+
+    ledger = ledger_of(request, svc)
+    profile = unit_profile(svc.repository, svc.checklist, unit, _scope(user, include_demo), ledger.clock(),
+                           ledger.thresholds)
+    if profile.empty:
+        raise _missing(audit, action, "unit", unit, "没有找到该单位的画像（本人可见范围内没有相关巡察轮次、问题或整改任务）")
+    return profile
+
+
+def _person(request: Request, svc: Services, user: UserRecord, audit: Auditor, name: str, include_demo: bool,
+            action: str):
+    from service.profiles import person_profile
+
+    ledger = ledger_of(request, svc)
+    profile = person_profile(svc.repository, svc.checklist, name, _scope(user, include_demo), ledger.clock(),
+                             ledger.thresholds)
+    if profile.empty:
+        raise _missing(audit, action, "person", name, "没有找到该人员的画像（本人可见范围内的材料没有涉及此人）")
+    return profile
+
+
+def _leads(svc: Services, user: UserRecord, round_ids: list[int], names: dict[int, str], keep) -> list[dict]:
+    from service.leads import round_leads
+
+    teams = _teams(user)
+    out = []
+    for inspection_id in round_ids:
+        try:
+            found = svc.leads.round(inspection_id, teams, lambda i=inspection_id: round_leads(
+                i, svc.search.synced(), svc.search.e5_embed, teams))
+        except LookupError:  # deleted in between
+            continue
+        out.extend({**lead.as_json(), "inspection_id": inspection_id, "inspection": names[inspection_id]}
+                   for lead in keep(found))
+    return out
+
+
+@router.get("/units", response_model=list[UnitSummaryOut], responses=ERRORS,
+            summary="单位画像列表：本人可见的被巡察单位及其轮次数、问题数、整改任务数")
+def units(request: Request, q: str | None = Search, include_demo: bool = Demo,
+          user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    from service.profiles import list_units
+
+    ledger = ledger_of(request, svc)
+    found = list_units(svc.repository, _scope(user, include_demo), ledger.clock(), ledger.thresholds, q)
+    audit("profile.list", object_type="unit")
+    return [vars(u) for u in found]
+
+
+@router.get("/units/{unit}", response_model=UnitProfileOut, responses=ERRORS,
+            summary="单位画像：各轮次巡察发现的问题、整改情况（红黄绿灯）和反复出现的问题")
+def unit(unit: Name, request: Request, include_demo: bool = Demo, user: UserRecord = Depends(current_user),
+         audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    profile = _unit(request, svc, user, audit, unit, include_demo, "profile.read")
+    audit("profile.read", object_type="unit", object_id=name_digest(profile.unit))
+    return profile.as_json()
+
+
+@router.get("/units/{unit}/leads", response_model=list[ProfileLeadOut], responses=ERRORS,
+            summary="单位画像中的问题线索（该单位各巡察轮次的线索建议）")
+def unit_leads(unit: Name, request: Request, include_demo: bool = Demo, user: UserRecord = Depends(current_user),
+               audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    from service.profiles import lead_rounds
+
+    profile = _unit(request, svc, user, audit, unit, include_demo, "profile.leads")
+    names = {r.id: r.name for r in profile.rounds}
+    found = _leads(svc, user, lead_rounds(profile), names, lambda leads: leads)
+    audit("profile.leads", object_type="unit", object_id=name_digest(profile.unit))
+    return found
+
+
+@router.get("/people", response_model=PeopleOut, responses=ERRORS,
+            summary="人员画像列表：材料中的被反映人、谈话对象、问题涉及人员和整改责任人")
+def people(request: Request, q: str | None = Search, limit: int = Query(200, ge=1, le=1000),
+           include_demo: bool = Demo, user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor),
+           svc: Services = Depends(services)):
+    from service.profiles import list_people
+
+    ledger = ledger_of(request, svc)
+    found, total = list_people(svc.repository, _scope(user, include_demo), ledger.clock(), ledger.thresholds, q, limit)
+    audit("profile.list", object_type="person")
+    return {"total": total, "people": [vars(p) for p in found]}
+
+
+@router.get("/people/{name}", response_model=PersonProfileOut, responses=ERRORS,
+            summary="人员画像：被反映、谈话、问题涉及和整改责任的全部记录")
+def person(name: Name, request: Request, include_demo: bool = Demo, user: UserRecord = Depends(current_user),
+           audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    profile = _person(request, svc, user, audit, name, include_demo, "profile.read")
+    audit("profile.read", object_type="person", object_id=name_digest(profile.name))
+    return profile.as_json()
+
+
+@router.get("/people/{name}/leads", response_model=list[ProfileLeadOut], responses=ERRORS,
+            summary="人员画像中的问题线索（涉及此人的线索建议）")
+def person_leads(name: Name, request: Request, include_demo: bool = Demo, user: UserRecord = Depends(current_user),
+                 audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
+    from service.profiles import lead_rounds
+    from service.profiles import person_leads as about
+
+    profile = _person(request, svc, user, audit, name, include_demo, "profile.leads")
+    names = {r.id: r.name for r in profile.rounds}
+    found = _leads(svc, user, lead_rounds(profile), names, lambda leads: about(leads, profile.name))
+    audit("profile.leads", object_type="person", object_id=name_digest(profile.name))
+    return found
