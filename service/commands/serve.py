@@ -3,6 +3,12 @@
 The port opens first: the admin account is ensured before (its password is printed once), the
 search index and the demo import are prepared in the background afterwards (``service.startup``),
 with their progress in the web page's banner and ``GET /api/startup``.
+
+``--workers N`` (N > 1) runs N server processes on one port (uvicorn's supervisor, with the
+import-string factory ``service.startup:served_app``): this process migrates the database, makes
+the admin account and plans the demo import once, then each worker builds its own app; what must
+happen once across them (the demo import, the first replica build) takes a lock that holds across
+processes, and each process's search replica follows the database's change log.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ if TYPE_CHECKING:
 DEMO_TEAM = "示例巡察组"
 DEMO_INSPECTION = "示例巡察（2024年第二轮）"
 ADMIN = "admin"
-STOP_WAIT_SECONDS = 120
+HEALTHCHECK_SECONDS = 60
+"""uvicorn's supervisor kills a worker that does not answer its ping for this long. Its default (5 s)
+killed busy workers mid-document on 2 loaded cores (model loading and OCR hold the GIL for long)."""
 
 
 def _samples() -> Path:
@@ -102,32 +110,26 @@ def prepare_demo(settings: Settings, samples: Path | None = None, quiet: bool = 
 
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
           port: int = typer.Option(8000, "--port", help="端口"),
-          demo: bool = typer.Option(True, "--demo/--no-demo", help="导入示例材料并确保管理员账号 admin 存在")) -> None:
+          demo: bool = typer.Option(True, "--demo/--no-demo", help="导入示例材料并确保管理员账号 admin 存在"),
+          workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                      help="服务进程数（多个进程共用端口；多于 1 个时建议使用 PostgreSQL）")) -> None:
     """启动 HTTP 接口服务（接口文档位于 /docs）。"""
     # One OpenMP thread per model call: the server runs two ingestion workers and requests at once on
     # few cores, and a 2-thread e5 team whose threads wait for each other under that load answered a
     # single query in 2.8 s instead of 0.19 s (2 cores, load 7). Set before any model library loads.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import uvicorn
-
-    from service.api.app import create_app
-    from service.security.proxies import UVICORN_OPTIONS
     from service.settings import get_settings
-    from service.startup import Preparation, StartupState
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     console.print(f"数据目录：{settings.home}")
-    app = create_app(settings)
-    state = StartupState()
-    app.state.startup = state
+    context.repository(settings)  # created and migrated here, once, before any worker process starts
     plan = DemoPlan(None, [])
     if demo:
         plan = plan_demo(settings)
         if plan.inspection is None:
             console.print("示例巡察轮次已被删除，不再自动导入示例材料（需要时运行 xuncha demo）")
         if plan.files:
-            state.update(demo="pending", demo_total=len(plan.files))
             console.print(f"将在后台把 {len(plan.files)} 份示例材料导入“{DEMO_INSPECTION}”（{DEMO_TEAM}），"
                           "进度见网页首页；检索默认不含示例材料，不需要时可删除该轮次（xuncha inspections delete）")
         password, token = ensure_admin(settings)
@@ -145,7 +147,30 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
     typer.echo(f"网页工作台：{address}/    （用浏览器打开，用户名 admin 和上面的密码登录）")
     typer.echo(f"接口文档：　{address}/docs（请求头加 Authorization: Bearer <API 令牌>，或先在网页登录）")
     typer.echo("忘记密码：xuncha users password admin；新建组员：xuncha users add 姓名 --team 巡察组 --role member")
+    if workers > 1:
+        if settings.db_url.startswith("sqlite"):
+            err.print("[yellow]注意：多个服务进程共用一个 SQLite 文件时写入依次进行；进程多或数据量大时请改用 PostgreSQL"
+                      "（见 docs/deploy.md）。[/]")
+        typer.echo(f"共 {workers} 个服务进程。按 Ctrl+C 停止服务。")
+        _serve_processes(host, port, workers, plan)
+        return
     typer.echo("按 Ctrl+C 停止服务。")
+    _serve_one(settings, host, port, plan)
+
+
+def _serve_one(settings: Settings, host: str, port: int, plan: DemoPlan) -> None:
+    """One process: the app object itself, the preparation watching this server's state."""
+    import uvicorn
+
+    from service.api.app import create_app
+    from service.security.proxies import UVICORN_OPTIONS
+    from service.startup import STOP_WAIT_SECONDS, Preparation, StartupState
+
+    app = create_app(settings)
+    state = StartupState()
+    if plan.files:
+        state.update(demo="pending", demo_total=len(plan.files))
+    app.state.startup = state
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
                                            **UVICORN_OPTIONS))
     preparation = Preparation(app, state, plan.files, plan.inspection.id if plan.files else None,
@@ -162,6 +187,34 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
         except KeyboardInterrupt:
             pass
     if not server.started:  # e.g. the port is taken: uvicorn logged why
+        raise typer.Exit(3)
+
+
+def _serve_processes(host: str, port: int, workers: int, plan: DemoPlan) -> None:
+    """N processes sharing one socket under uvicorn's supervisor (which restarts a process that dies)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from service.security.proxies import UVICORN_OPTIONS
+    from service.startup import PLAN_ENV, demo_plan_json
+
+    # The workers are spawned: they inherit the environment (this plan, OMP_NUM_THREADS), not memory.
+    os.environ[PLAN_ENV] = demo_plan_json(plan.inspection.id if plan.files else None, plan.files)
+    config = uvicorn.Config("service.startup:served_app", factory=True, host=host, port=port, workers=workers,
+                            access_log=False, log_config=None, timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+                            **UVICORN_OPTIONS)
+    try:
+        sock = config.bind_socket()
+    except SystemExit:  # e.g. the port is taken: uvicorn logged why
+        raise typer.Exit(3) from None
+    supervisor = Multiprocess(config, sockets=[sock])
+    try:
+        supervisor.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    if any(process.exitcode == 3 for process in supervisor.processes):  # uvicorn's STARTUP_FAILURE
         raise typer.Exit(3)
 
 
