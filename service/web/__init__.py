@@ -39,6 +39,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
 ])
 MAX_NEXT = 2000
+MAX_NAME = 200
+TEXT_PARAMS = {"unit", "name"}
+"""Path parameters that are names (画像 pages), not ids."""
 PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"}
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -99,6 +102,9 @@ def _page(template: str, nav: str, extra=None, **fixed):
             return _login_redirect(request)
         ids = {}
         for name, raw in request.path_params.items():
+            if name in TEXT_PARAMS and isinstance(raw, str) and 0 < len(raw) <= MAX_NAME and raw.isprintable():
+                ids[name] = raw  # a unit or person name: shown as typed, the API decides what it may see
+                continue
             if not (isinstance(raw, int) and 1 <= raw <= MAX_ID):
                 return _render(request, "missing.html", user, status=404, nav=nav)
             ids[name] = raw
@@ -127,6 +133,10 @@ PAGES = [
     ("/search", "search.html", "search", None, {}),
     ("/checklist", "checklist.html", "checklist", _checklist_groups, {}),
     ("/analysis", "analysis.html", "analysis", None, {}),
+    ("/inspections/{inspection_id:int}/recheck", "recheck.html", "inspections", None, {}),
+    ("/profiles", "profiles.html", "profiles", None, {}),
+    ("/profiles/units/{unit}", "profile_unit.html", "profiles", None, {}),
+    ("/profiles/people/{name}", "profile_person.html", "profiles", None, {}),
 ]
 
 

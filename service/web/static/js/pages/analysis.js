@@ -2,6 +2,7 @@
 import { api, query } from "../api.js";
 import { empty, fill, h, loading, showError } from "../dom.js";
 import { FOCUS_SHORT } from "../format.js";
+import { unitLink } from "../links.js";
 
 const form = document.getElementById("analysis-filters");
 const roundSelect = document.getElementById("analysis-inspection");
@@ -46,7 +47,11 @@ function bars(id, rows, label) {
 function table(headers, rows) {
   return h("table", { class: "table" },
     h("thead", null, h("tr", null, headers.map((t) => h("th", null, t)))),
-    h("tbody", null, rows.map((cells) => h("tr", null, cells.map((c) => h("td", null, String(c)))))));
+    h("tbody", null, rows.map((cells) => h("tr", null, cells.map((c) => h("td", null, c instanceof Node || Array.isArray(c) ? c : String(c)))))));
+}
+
+function units(names) {
+  return names.map((name, i) => [i ? "、" : "", unitLink(name, { demo: demoBox.checked })]);
 }
 
 function render(data) {
@@ -74,13 +79,13 @@ function render(data) {
   recurringCard.hidden = false;
   fill(document.getElementById("analysis-recurring"), data.recurring.length
     ? table(["清单条目", "名称", "三个聚焦", "涉及轮次", "涉及单位", "问题数", "单位"],
-      data.recurring.map((r) => [r.item_id, r.title, FOCUS_SHORT[r.focus] || r.focus_label, r.rounds, r.units, r.findings, r.unit_names.join("、")]))
+      data.recurring.map((r) => [r.item_id, r.title, FOCUS_SHORT[r.focus] || r.focus_label, r.rounds, r.units, r.findings, units(r.unit_names)]))
     : empty("没有在两个及以上轮次或单位发现的问题。"));
   const repeatsCard = document.getElementById("analysis-repeats-card");
   repeatsCard.hidden = false;
   fill(document.getElementById("analysis-repeats"), data.repeat_units.length
     ? table(["被巡察单位", "单位类型", "再次出现的条目数", "巡察轮次", "问题数", "再次出现的条目"],
-      data.repeat_units.map((r) => [r.unit, r.unit_type, r.repeats, r.rounds, r.findings, r.items.join("、")]))
+      data.repeat_units.map((r) => [unitLink(r.unit, { demo: demoBox.checked }), r.unit_type, r.repeats, r.rounds, r.findings, r.items.join("、")]))
     : empty("没有在同一单位两轮及以上巡察中都发现的问题。"));
 }
 

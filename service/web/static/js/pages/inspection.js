@@ -1,6 +1,7 @@
 import { api, followJob, uploadFile } from "../api.js";
 import { alertBox, empty, fill, h, loading, messageOf, showError } from "../dom.js";
 import { FILE_STATUS, canWrite, dateTime, fileSize, kindLabel, setTitle } from "../format.js";
+import { unitLink } from "../links.js";
 
 const FILE_ENDED = ["added", "duplicate", "error", "cancelled"];
 
@@ -20,9 +21,9 @@ async function loadInspection() {
   document.getElementById("inspection-title").textContent = inspection.name;
   document.getElementById("crumb").textContent = inspection.name;
   const meta = [inspection.demo ? "示例材料（检索默认不包含）" : null, inspection.team,
-    inspection.target_unit ? `被巡察单位：${inspection.target_unit}` : null,
+    inspection.target_unit ? ["被巡察单位：", unitLink(inspection.target_unit, { demo: inspection.demo, id: "unit-profile-link" })] : null,
     `创建于 ${dateTime(inspection.created_at)}`].filter(Boolean);
-  document.getElementById("inspection-meta").textContent = meta.join(" · ");
+  fill(document.getElementById("inspection-meta"), meta.map((part, i) => [i ? " · " : "", part]));
   setTitle(inspection.name);
   return inspection;
 }

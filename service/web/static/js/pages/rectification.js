@@ -2,6 +2,7 @@
 import { api, uploadFile } from "../api.js";
 import { actionButton, alertBox, empty, fill, h, loading, messageOf, showError } from "../dom.js";
 import { canWrite, dateTime, focusLabel, setTitle } from "../format.js";
+import { personLink, unitLink } from "../links.js";
 
 const main = document.getElementById("main");
 const inspectionId = Number(main.dataset.inspectionId);
@@ -28,10 +29,10 @@ function renderHeader(ledger) {
   setTitle(title);
   document.getElementById("ledger-title").textContent = title;
   if (ledger.inspection) document.getElementById("crumb-inspection").textContent = ledger.inspection;
-  const meta = [ledger.team, ledger.target_unit ? `被巡察单位：${ledger.target_unit}` : null,
+  const meta = [ledger.team, ledger.target_unit ? ["被巡察单位：", unitLink(ledger.target_unit)] : null,
     ledger.finalised ? `反馈定稿：${dateTime(ledger.finalised_at)}${ledger.finalised_by ? `（${ledger.finalised_by}）` : ""}`
       : "报告尚未反馈定稿", `按 ${ledger.today} 计算预警`].filter(Boolean);
-  document.getElementById("ledger-meta").textContent = meta.join(" · ");
+  fill(document.getElementById("ledger-meta"), meta.map((part, i) => [i ? " · " : "", part]));
   if (finaliseButton) finaliseButton.textContent = ledger.finalised ? "重新定稿（补充新问题）" : "反馈定稿，生成整改任务";
   const c = ledger.counts || {};
   summary.hidden = !ledger.tasks.length;
@@ -43,6 +44,16 @@ function renderHeader(ledger) {
     h("span", { class: "muted small" },
       `预警规则：剩余不超过 ${ledger.thresholds.green} 天绿灯，不超过 ${ledger.thresholds.yellow} 天黄灯，` +
       (ledger.thresholds.red > 0 ? `少于 ${ledger.thresholds.red} 天红灯` : "逾期红灯")));
+}
+
+function names(person) {
+  // 责任人 is free text ("张某（镇党委书记）、李某"): the names without their titles.
+  return String(person || "").replace(/[（(][^）)]*[）)]/g, "").split(/[、，,；;\s/]+/).filter((n) => n.length >= 2);
+}
+
+function profileLinks(task) {
+  const links = [task.unit ? unitLink(task.unit) : null, ...names(task.person).map((n) => personLink(n))].filter(Boolean);
+  return links.length ? [" · 画像：", links.map((link, i) => [i ? "、" : "", link])] : null;
 }
 
 function field(label, input, wide = false) {
@@ -139,7 +150,8 @@ function taskCard(task, number) {
     task.warning ? h("span", { class: `badge badge-warning-${task.warning} task-warning` }, WARNING_LABELS[task.warning]) : null,
     h("span", { class: `badge badge-status-${task.status} task-state` }, task.status_label)),
   h("p", { class: "muted small" }, `${focusLabel(task.focus)} · ${task.item_id} · 完成时限 ${task.deadline} · `,
-    h("span", { class: "task-days" }, daysText(task))),
+    h("span", { class: "task-days" }, daysText(task)),
+    profileLinks(task)),
   h("div", { class: "task-form" },
     field("责任单位", unit), field("责任人", person), field("完成时限", deadline), field("整改状态", state),
     field("整改措施", measures, true)),
