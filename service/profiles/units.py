@@ -16,6 +16,7 @@ from service.profiles.sources import Scope
 from service.rectification.models import RectificationTask
 from service.rectification.warnings import Thresholds
 from service.reports.evidence import EVIDENCE_KIND, effective_items
+from service.reports.wording import persons_of
 from service.storage import models
 from service.storage.sql import SqlRepository, latest_reviews
 
@@ -36,7 +37,8 @@ def unit_profile(repository: SqlRepository, checklist: Checklist, unit: str, sco
     own = sources.counted(repository, scope, models.Document.inspection_id.in_(sorted(rounds))) if rounds else []
     findings = []
     for item in own:
-        found = sources.profile_finding(item, checklist, rounds[item.document.inspection_id], FOUND_IN_ROUND)
+        found = sources.profile_finding(item, checklist, rounds[item.document.inspection_id], FOUND_IN_ROUND,
+                                        persons_of(item.finding, item.document))
         if found is not None:
             findings.append(found)
             rounds[found.inspection_id].findings += 1
@@ -49,7 +51,8 @@ def unit_profile(repository: SqlRepository, checklist: Checklist, unit: str, sco
         other = sources.rounds(repository, scope, models.Inspection.id.in_(
             sorted({m.document.inspection_id for m in mentions}))) if mentions else {}
         for item in mentions[:MENTION_LIMIT]:
-            found = sources.profile_finding(item, checklist, other.get(item.document.inspection_id), MENTIONED)
+            found = sources.profile_finding(item, checklist, other.get(item.document.inspection_id), MENTIONED,
+                                            persons_of(item.finding, item.document))
             if found is not None:
                 findings.append(found)
     condition = RectificationTask.unit == unit

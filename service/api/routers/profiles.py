@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -27,7 +27,9 @@ router = APIRouter(prefix="/api/profiles", tags=["画像"])
 Name = Annotated[str, Path(min_length=1, max_length=200, description="单位名称或人员姓名（与材料中的写法一致）")]
 Demo = Query(False, description="包括示例巡察轮次")
 Search = Query(None, max_length=100, description="名称包含的文字")
-Warning = str | None
+Light = Literal["green", "yellow", "red"] | None
+UNIT_MISSING = "没有找到该单位的画像（本人可见范围内没有相关巡察轮次、问题或整改任务）"
+PERSON_MISSING = "没有找到该人员的画像（本人可见范围内的材料没有涉及此人）"
 
 
 class CountOut(BaseModel):
@@ -83,7 +85,7 @@ class TaskOut(BaseModel):
     status: Status
     status_label: str
     days_left: int
-    warning: Warning = Field(description="green 绿灯 / yellow 黄灯 / red 红灯；已销号或时限尚远时为空")
+    warning: Light = Field(description="green 绿灯 / yellow 黄灯 / red 红灯；已销号或时限尚远时为空")
     evidence: int = Field(description="佐证材料份数")
     approved_by: str | None
     approved_at: datetime | None
@@ -195,11 +197,13 @@ def _missing(audit: Auditor, action: str, what: str, name: str, message: str) ->
 def _unit(request: Request, svc: Services, user: UserRecord, audit: Auditor, unit: str, include_demo: bool, action: str):
     from service.profiles import unit_profile
 
+    if not unit.isprintable():  # control characters name nothing (and PostgreSQL refuses NUL)
+        raise _missing(audit, action, "unit", unit, UNIT_MISSING)
     ledger = ledger_of(request, svc)
     profile = unit_profile(svc.repository, svc.checklist, unit, _scope(user, include_demo), ledger.clock(),
                            ledger.thresholds)
     if profile.empty:
-        raise _missing(audit, action, "unit", unit, "没有找到该单位的画像（本人可见范围内没有相关巡察轮次、问题或整改任务）")
+        raise _missing(audit, action, "unit", unit, UNIT_MISSING)
     return profile
 
 
@@ -207,11 +211,13 @@ def _person(request: Request, svc: Services, user: UserRecord, audit: Auditor, n
             action: str):
     from service.profiles import person_profile
 
+    if not name.isprintable():
+        raise _missing(audit, action, "person", name, PERSON_MISSING)
     ledger = ledger_of(request, svc)
     profile = person_profile(svc.repository, svc.checklist, name, _scope(user, include_demo), ledger.clock(),
                              ledger.thresholds)
     if profile.empty:
-        raise _missing(audit, action, "person", name, "没有找到该人员的画像（本人可见范围内的材料没有涉及此人）")
+        raise _missing(audit, action, "person", name, PERSON_MISSING)
     return profile
 
 

@@ -110,6 +110,8 @@ def test_unit_profile_gathers_both_rounds_findings_and_rectification(api, world)
     gifts = next(f for f in own if f["item_id"] == GIFTS)
     assert gifts["focus"] == 2 and gifts["focus_label"].startswith("聚焦") and gifts["filename"] == "周某某谈话记录.docx"
     assert gifts["date"] == "2025-03-12" and gifts["review"] == "corrected" and gifts["item_title"]
+    tender = [f for f in own if f["item_id"] == TENDER]
+    assert len(tender) == 2 and all(f["persons"] == [PERSON] for f in tender)  # the petitions' reported person
     # Material of another unit's round that names 柳河镇 is listed apart.
     mentions = [f for f in profile["findings"] if f["relation"] == "其他轮次材料中提及"]
     assert [f["finding_id"] for f in mentions] == [world["mention"]] and mentions[0]["inspection"] == "农业农村局2026年巡察"
