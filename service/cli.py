@@ -30,6 +30,7 @@ from service.commands import review as review_commands
 from service.commands import search as search_commands
 from service.commands import serve as serve_commands
 from service.commands import users as users_commands
+from service.commands import worker as worker_commands
 from service.commands.common import RoundNotFound, find_inspection, resolve_inspection, table
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ rectification_commands.register(app)
 recheck_commands.register(app)
 analysis_commands.register(app)
 inspection_commands.register(app)
+worker_commands.register(app)
 console = Console()
 err = Console(stderr=True)
 

@@ -12,15 +12,15 @@ A large file cannot starve the queue:
 
 Nothing is stored for a file that stops; each document is stored in one transaction and a re-run of
 a file already stored is a no-op (duplicate), so retrying never half-stores anything. File state
-lives in the database, so a queue worker (issue 12) can replace these threads with the same store
-calls: claim_next → ingest with a checkpoint → file_done.
+lives in the database, so queue workers (:mod:`service.workers`, with ``XUNCHA_BROKER_URL``) run the
+same per-file code through :meth:`JobRunner.run_file`: claim that file under a lease (renewed by a
+thread while it runs) → ingest with a checkpoint → file_done.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
 import threading
 import time
@@ -33,9 +33,10 @@ from nlp.parsing.limits import ParseLimits
 from nlp.parsing.sniffing import IMAGE_KINDS, sniff
 from nlp.types import DocumentKind, ParseError
 from service.ingest import Ingestor, IngestResult
-from service.storage.jobs import FAILED, INTERRUPTED, FileTask, JobStore
+from service.storage.jobs import FAILED, INTERRUPTED, ClaimLost, FileTask, JobStore
+from service.workers.files import DirectoryStore, UploadStore
 
-__all__ = ["FAILED", "INTERRUPTED", "JobRunner", "estimate_cost", "parse_limits"]
+__all__ = ["FAILED", "INTERRUPTED", "JobRunner", "estimate_cost", "parse_limits", "remove_stale_uploads"]
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
@@ -115,6 +116,7 @@ class _Running:
     task: FileTask
     deadline: float
     depth: int
+    worker: str
     checked: float = field(default_factory=time.monotonic)
 
 
@@ -132,23 +134,36 @@ def _aware(value: datetime) -> datetime:
 
 
 class JobRunner:
-    def __init__(self, store: JobStore, ingestor: Ingestor | None, uploads_dir: Path, workers: int = 2,
-                 file_timeout: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    """Runs claimed files: ``workers`` threads of this process claiming by the scheduling rule
+    (:meth:`start`), or — in a queue worker — one given file per call of :meth:`run_file`.
+
+    ``uploads``: the staged-upload store (a path means a :class:`DirectoryStore` there). ``lease``:
+    seconds a queue worker holds a running file (renewed every third of it by a thread); None for
+    the in-process threads, whose running files a restart marks interrupted (:meth:`recover`)."""
+
+    def __init__(self, store: JobStore, ingestor: Ingestor | None, uploads_dir: Path | UploadStore,
+                 workers: int = 2, file_timeout: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 lease: float | None = None) -> None:
         self.store = store
         self.ingestor = ingestor
-        self.uploads_dir = uploads_dir
+        self.uploads = DirectoryStore(uploads_dir) if isinstance(uploads_dir, (str, Path)) else uploads_dir
         self.workers = max(1, workers)
         self.file_timeout = file_timeout
+        self.lease = lease
         self._clock = clock
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._name = f"{socket.gethostname()}:{os.getpid()}"
+        self._name = f"{socket.gethostname()[:32]}:{os.getpid()}"
+        self._held: dict[tuple[str, int], str] = {}
+        """Files this process runs under a lease: (job id, index) → worker name."""
+        self._lost: set[tuple[str, int]] = set()
+        self._renewer: threading.Thread | None = None
         self.on_job_done: Callable[[int], None] | None = None
         """Called with the round's id when a job of it finished (e.g. to prepare its leads)."""
 
     def staging(self, job_id: str) -> Path:
-        return self.uploads_dir / job_id
+        return self.uploads.staging(job_id)
 
     def recover(self) -> None:
         """On start: files left running by a stopped process fail as interrupted (retryable; queued
@@ -156,13 +171,7 @@ class JobRunner:
         jobs failed more than FAILED_STAGING_DAYS ago (their retry then answers 409)."""
         for job_id in self.store.recover():
             log.warning("job %s was interrupted; its running file marked failed (retryable)", job_id)
-        if self.uploads_dir.is_dir():
-            expired = datetime.now(timezone.utc) - timedelta(days=FAILED_STAGING_DAYS)
-            for staging in self.uploads_dir.iterdir():
-                job = self.store.get(staging.name) if staging.is_dir() else None
-                if staging.is_dir() and (job is None or job.status == "failed" and job.finished_at is not None
-                                         and _aware(job.finished_at) < expired):
-                    shutil.rmtree(staging, ignore_errors=True)
+        remove_stale_uploads(self.store, self.uploads)
 
     def start(self) -> None:
         """Start the worker threads (once)."""
@@ -188,6 +197,60 @@ class JobRunner:
         for thread in self._threads:
             thread.join(timeout)
 
+    # ----- one given file (queue workers)
+
+    def run_file(self, job_id: str, index: int, worker: str) -> str:
+        """Claim file ``index`` of ``job_id`` as ``worker`` under the lease and run it; returns the
+        claim's state (:class:`service.storage.jobs.Claim`): ``claimed`` or ``taken_over`` (it ran),
+        ``busy`` (another live worker runs it: deliver again later) or ``finished`` (nothing to do)."""
+        claim = self.store.claim(job_id, index, worker, self.lease or 60.0)
+        if claim.task is None:
+            return claim.state
+        if claim.state == "taken_over":
+            log.warning("job %s file %d: its worker stopped renewing its lease; taken over", job_id, index)
+        self._run(claim.task, depth=0, worker=worker)
+        return claim.state
+
+    def _hold(self, task: FileTask, worker: str) -> None:
+        if self.lease is None:
+            return
+        with self._wake:
+            self._held[(task.job_id, task.index)] = worker
+            if self._renewer is None or not self._renewer.is_alive():
+                self._renewer = threading.Thread(target=self._renew, name="xuncha-lease", daemon=True)
+                self._renewer.start()
+
+    def _unhold(self, task: FileTask) -> bool:
+        """Stop renewing ``task``'s lease; whether it was lost meanwhile."""
+        with self._wake:
+            self._held.pop((task.job_id, task.index), None)
+            lost = (task.job_id, task.index) in self._lost
+            self._lost.discard((task.job_id, task.index))
+            return lost
+
+    def _renew(self) -> None:
+        """Renew the leases of the files held, every third of the lease, while there are any."""
+        while not self._stopping.wait(self.lease / 3):
+            with self._wake:
+                held = dict(self._held)
+            if not held:
+                with self._wake:
+                    if not self._held:
+                        self._renewer = None
+                        return
+                continue
+            by_worker: dict[str, list[tuple[str, int]]] = {}
+            for key, worker in held.items():
+                by_worker.setdefault(worker, []).append(key)
+            for worker, keys in by_worker.items():
+                try:
+                    lost = self.store.renew(keys, worker, self.lease)
+                except Exception as error:  # noqa: BLE001 - try again at the next beat
+                    log.error("renewing leases failed: %s", type(error).__name__)
+                    continue
+                with self._wake:
+                    self._lost.update(key for key in lost if key in self._held)
+
     # ----- workers
 
     def _work(self) -> None:
@@ -203,41 +266,51 @@ class JobRunner:
                     self._wake.wait(POLL_SECONDS)
                 continue
             try:
-                self._run(task, depth=0)
+                self._run(task, depth=0, worker=worker)
             except Exception as error:  # noqa: BLE001 - e.g. the database went away while recording
                 log.error("job %s file %d: its outcome could not be recorded: %s", task.job_id, task.index,
                           type(error).__name__)
 
-    def _run(self, task: FileTask, depth: int) -> None:
+    def _run(self, task: FileTask, depth: int, worker: str) -> None:
         """Ingest one claimed file and record its outcome, whatever happens."""
         label = f"job {task.job_id} file {task.index}"
-        path = self.staging(task.job_id) / str(task.index)
+        self._hold(task, worker)
         try:
             try:
-                data = path.read_bytes()
+                data = self.uploads.read(task.job_id, task.index)
             except FileNotFoundError:
                 self._done(task, {"status": "error", "code": "upload_missing",
-                                  "message": "上传的文件已不存在，请重新上传"})
+                                  "message": "上传的文件已不存在，请重新上传"}, worker)
                 return
             timeout = self.file_timeout
-            running = _Running(task, self._clock() + timeout if timeout else float("inf"), depth)
+            running = _Running(task, self._clock() + timeout if timeout else float("inf"), depth, worker)
             kind = DocumentKind(task.kind) if task.kind else None
             result = self.ingestor.ingest_bytes(data, task.filename, task.inspection_id, kind, label=label,
                                                 checkpoint=lambda: self._checkpoint(running))
-            if result.error_code == "shutdown":
-                self.store.release(task.job_id, task.index)  # runs again after the restart
+            if result.error_code == "lost":
+                log.warning("%s: lease lost to another worker; its outcome is theirs to record", label)
                 return
-            self._done(task, _result(result))
-            path.unlink(missing_ok=True)
+            if result.error_code == "shutdown":
+                self.store.release(task.job_id, task.index, worker if self.lease else None)  # runs again later
+                return
+            self._done(task, _result(result), worker)
+            self.uploads.discard(task.job_id, task.index)
+        except ClaimLost:
+            log.warning("%s: lease lost to another worker; its outcome is theirs to record", label)
         except Exception as error:  # noqa: BLE001 - one bad file must not stop the others
             log.error("%s failed: %s", label, type(error).__name__)
-            self._done(task, {"status": "error", "code": "internal_error",
-                              "message": "处理该文件时发生内部错误，可以重试"})
+            try:
+                self._done(task, {"status": "error", "code": "internal_error",
+                                  "message": "处理该文件时发生内部错误，可以重试"}, worker)
+            except ClaimLost:
+                pass
+        finally:
+            self._unhold(task)
 
-    def _done(self, task: FileTask, result: dict) -> None:
-        job = self.store.file_done(task.job_id, task.index, result)
+    def _done(self, task: FileTask, result: dict, worker: str) -> None:
+        job = self.store.file_done(task.job_id, task.index, result, worker if self.lease else None)
         if job is None or job.status in ("done", "cancelled"):  # nothing left to retry: the staged uploads go
-            shutil.rmtree(self.staging(task.job_id), ignore_errors=True)
+            self.uploads.remove(task.job_id)
         if job is not None and job.status == "done" and self.on_job_done is not None:
             try:
                 self.on_job_done(job.inspection_id)
@@ -245,10 +318,13 @@ class JobRunner:
                 log.error("after job %s: %s", task.job_id, type(error).__name__)
 
     def _checkpoint(self, running: _Running) -> None:
-        """Between pages and stages of a running file: stop it (shutdown, timeout, cancel) or let a
-        much smaller queued file run first."""
+        """Between pages and stages of a running file: stop it (shutdown, timeout, cancel, lease
+        lost) or let a much smaller queued file run first."""
         if self._stopping.is_set():
             raise _Stop("shutdown", "服务正在停止，该文件将在重启后继续导入")
+        task = running.task
+        if self.lease is not None and (task.job_id, task.index) in self._lost:
+            raise _Stop("lost", "该文件已由其他导入进程接手")
         now = self._clock()
         if now > running.deadline:
             raise _Stop("timeout", f"处理时间超过单个文件 {self.file_timeout:g} 秒的上限，已停止，未导入。"
@@ -256,15 +332,26 @@ class JobRunner:
         if now - running.checked < CHECK_SECONDS:
             return
         running.checked = now
-        task = running.task
         if self.store.cancel_requested(task.job_id):
             raise _Stop("cancelled", "任务已取消，该文件未导入")
         if running.depth == 0 and task.cost >= PREEMPT_RATIO:
-            small = self.store.claim_next(f"{self._name}:{threading.current_thread().name}",
-                                          max_cost=task.cost // PREEMPT_RATIO)
+            small = self.store.claim_next(running.worker, max_cost=task.cost // PREEMPT_RATIO, lease=self.lease)
             if small is not None:
                 began = self._clock()
                 log.info("job %s file %d runs inside job %s file %d", small.job_id, small.index, task.job_id,
                          task.index)
-                self._run(small, depth=1)
+                self._run(small, depth=1, worker=running.worker)
                 running.deadline += self._clock() - began  # the small file's time is not this file's
+
+
+def remove_stale_uploads(store: JobStore, uploads: UploadStore, orphan_age: float = 0.0) -> None:
+    """Remove staged uploads that never became a job (once ``orphan_age`` seconds old: with several
+    API processes another one may still be receiving) and those of jobs failed more than
+    FAILED_STAGING_DAYS ago."""
+    expired = datetime.now(timezone.utc) - timedelta(days=FAILED_STAGING_DAYS)
+    for job_id, age in uploads.jobs():
+        job = store.get(job_id)
+        if (job is None and age >= orphan_age) or (job is not None and job.status == "failed"
+                                                   and job.finished_at is not None
+                                                   and _aware(job.finished_at) < expired):
+            uploads.remove(job_id)

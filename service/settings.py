@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     """red when fewer than this many remain (0: once overdue). Closed (已销号) tasks carry no warning."""
     rectification_approver_roles: str = "admin"
     """Comma-separated roles that may approve 销号 (never the user who asked for it)."""
+    broker_url: str = ""
+    """Celery broker of the ingestion workers (``redis://host:6379/0``; RabbitMQ ``amqp://…`` also
+    works). Empty: files are ingested by threads of the API process (the embedded default); set: the
+    API only stores uploads and enqueues one task per file for ``xuncha worker`` processes."""
+    store_dir: Path | None = None
+    """Where staged uploads and originals live (default ``home``). With a broker it must be a
+    directory every API process and worker reaches (a shared mount)."""
+    worker_lease_seconds: int = 60
+    """A worker holds a running file for this long and renews it every third of it; a file whose
+    holder stopped renewing (killed, cut off) is taken over when its task is delivered again."""
+    broker_visibility_seconds: int = 600
+    """Redis broker: a task whose worker died unacknowledged is delivered again after this long."""
     trusted_proxies: str = ""
     """Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed;
     empty: the client address is always the socket peer."""
@@ -85,12 +97,17 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'xuncha.db'}"
 
     @property
+    def files_dir(self) -> Path:
+        """Root of the file store (staged uploads, originals): ``store_dir`` or ``home``."""
+        return self.store_dir or self.home
+
+    @property
     def originals_dir(self) -> Path:
-        return self.home / "originals"
+        return self.files_dir / "originals"
 
     @property
     def uploads_dir(self) -> Path:
-        return self.home / "uploads"
+        return self.files_dir / "uploads"
 
     @property
     def max_file_bytes(self) -> int:

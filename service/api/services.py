@@ -29,6 +29,7 @@ class Services:
     scopes: Scopes
     jobs: JobStore
     runner: JobRunner
+    """Ingests in this process's threads, or with a broker a QueueDispatcher sending tasks to workers."""
     originals: OriginalStore
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     tag_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -94,8 +95,15 @@ def build_services(settings: Settings) -> Services:
     lock = threading.Lock()
     if ingestor.tagger is not None:
         ingestor.tagger = _locked(ingestor.tagger, lock)
-    runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers,
-                       file_timeout=settings.file_timeout_seconds)
+    if settings.broker_url:  # workers ingest (xuncha worker); this process only stages and enqueues
+        from service.security.files import private_files
+        from service.workers.dispatch import QueueDispatcher
+
+        private_files(settings.files_dir)
+        runner = QueueDispatcher(settings, jobs, ingestor)
+    else:
+        runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers,
+                           file_timeout=settings.file_timeout_seconds)
     services = Services(settings, repository, SecurityStore(engine), AuditLog(engine), Scopes(engine), jobs, runner,
                         ingestor.originals, tag_lock=lock)
     if settings.prepare_leads:

@@ -56,6 +56,9 @@ class JobFile(Base):
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     worker: Mapped[str | None] = mapped_column(String(64))
     """Who claimed it (thread or worker name)."""
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """A queue worker's hold on a running file, renewed while it works; once past, a redelivered
+    task takes the file over (revision 0013). Empty for the in-process threads."""
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

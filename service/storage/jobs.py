@@ -9,14 +9,20 @@ queue workers later share one scheduling rule:
 A job's status is derived from its files whenever one of them changes. Every write locks the job's
 row first (on a database server; SQLite serialises writers itself), so two files of one job finishing
 at the same time cannot both derive the job's status from a state that misses the other's result.
+
+Queue workers (:mod:`service.workers`) claim one given file with :meth:`JobStore.claim` under a
+lease (``lease_until``) they renew while they work (:meth:`JobStore.renew`): a delivery of a file
+already finished is a no-op, a file running under a live lease is busy (the task waits), and a file
+whose lease ran out — its worker was killed — is taken over. Writes of a worker that lost its lease
+are refused (:class:`ClaimLost`), so a file's outcome is recorded once, by its current holder.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,12 +31,13 @@ from service.storage.job_models import Job, JobFile
 from service.storage.models import utcnow
 
 UNFINISHED = ("queued", "running")
-RETRYABLE_CODES = ("internal_error", "interrupted")
+RETRYABLE_CODES = ("internal_error", "interrupted", "queue_unavailable")
 INTERRUPTED = "服务重启时该任务尚未完成，可以重试"
 FAILED = "部分文件处理时发生内部错误，可以重试"
 STATUS_LABELS = {"queued": "排队中", "running": "处理中", "done": "已完成", "added": "已完成",
                  "duplicate": "已完成", "failed": "失败", "error": "失败", "cancelled": "已取消"}
 CANCELLED_MESSAGE = "任务已取消，该文件未导入"
+QUEUE_UNAVAILABLE = "导入队列暂时不可用，该文件尚未开始导入，可以重试"
 _RESULT_FIELDS = ("document_id", "kind", "pages", "findings", "code", "message", "warnings")
 
 
@@ -64,6 +71,29 @@ class FileTask:
     size: int
     cost: int
     team: str
+
+
+class ClaimLost(RuntimeError):
+    """The worker no longer holds the file (its lease ran out and another worker took it over)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What :meth:`JobStore.claim` found: ``state`` is ``claimed`` (it was queued), ``taken_over``
+    (it was running under an expired lease), ``busy`` (running under a live lease: try later) or
+    ``finished`` (done, failed, cancelled, or gone with its round: nothing to do); ``task`` is set
+    for the first two."""
+    state: str
+    task: FileTask | None = None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _task(row: JobFile, job: Job) -> FileTask:
+    return FileTask(row.id, row.job_id, row.idx, job.inspection_id, job.kind, row.filename, row.size, row.cost,
+                    row.team)
 
 
 def _file(row: JobFile) -> dict:
@@ -145,26 +175,89 @@ class JobStore:
 
     # ----- the queue
 
-    def claim_next(self, worker: str, max_cost: int | None = None) -> FileTask | None:
+    def claim_next(self, worker: str, max_cost: int | None = None, lease: float | None = None) -> FileTask | None:
         """Claim the next queued file by the scheduling rule (None when nothing waits).
 
         ``max_cost``: only files estimated at most this much work (a running large file lets small
-        ones run in between)."""
+        ones run in between). ``lease``: seconds a queue worker holds the file (see :meth:`claim`)."""
         while True:
             with self._sessions.begin() as session:
                 chosen = session.execute(self._next_query(max_cost)).first()
                 if chosen is None:
                     return None
                 file_id, job = chosen.id, _lock_job(session, chosen.job_id)
+                now = utcnow()
                 claimed = session.execute(update(JobFile).where(JobFile.id == file_id, JobFile.status == "queued")
-                                          .values(status="running", worker=worker[:64], started_at=utcnow(),
-                                                  finished_at=None, code=None, message=None))
+                                          .values(status="running", worker=worker[:64], started_at=now,
+                                                  finished_at=None, code=None, message=None,
+                                                  lease_until=now + timedelta(seconds=lease) if lease else None))
                 if claimed.rowcount != 1:
                     continue  # another worker took it first
                 row = session.get(JobFile, file_id)
                 _refresh(session, job)
-                return FileTask(row.id, row.job_id, row.idx, job.inspection_id, job.kind, row.filename, row.size,
-                                row.cost, row.team)
+                return _task(row, job)
+
+    def claim(self, job_id: str, index: int, worker: str, lease: float) -> Claim:
+        """A queue worker's claim of one file for ``lease`` seconds (renewed with :meth:`renew`):
+        a queued file is claimed, a running one whose lease has run out (or that has none: it was
+        left by a stopped in-process executor) is taken over; see :class:`Claim`."""
+        while True:
+            with self._sessions.begin() as session:
+                job = _lock_job(session, job_id)
+                row = session.scalar(select(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index))
+                if job is None or row is None or row.status not in UNFINISHED:
+                    return Claim("finished")
+                now = utcnow()
+                if row.status == "queued" and job.cancelled_at is None:
+                    state, condition = "claimed", JobFile.status == "queued"
+                elif row.status == "running" and (row.lease_until is None or _aware(row.lease_until) <= now):
+                    state = "taken_over"
+                    condition = (JobFile.status == "running") & (
+                        JobFile.lease_until.is_(None) if row.lease_until is None
+                        else JobFile.lease_until == row.lease_until)
+                elif row.status == "running":
+                    return Claim("busy")
+                else:
+                    return Claim("finished")  # queued in a cancelled job: the cancel settles it
+                values = {"status": "running", "worker": worker[:64], "lease_until": now + timedelta(seconds=lease)}
+                if state == "claimed":
+                    values.update(started_at=now, finished_at=None, code=None, message=None)
+                changed = session.execute(update(JobFile).where(JobFile.id == row.id, condition).values(**values))
+                if changed.rowcount != 1:
+                    continue  # another worker got there first: look again
+                session.refresh(row)
+                _refresh(session, job)
+                return Claim(state, _task(row, job))
+
+    def renew(self, files: list[tuple[str, int]], worker: str, lease: float) -> list[tuple[str, int]]:
+        """Extend ``worker``'s lease on the running ``files`` (job id, index); returns those it no
+        longer holds (finished, or taken over after its lease ran out)."""
+        lost = []
+        until = utcnow() + timedelta(seconds=lease)
+        with self._sessions.begin() as session:
+            for job_id, index in files:
+                renewed = session.execute(update(JobFile).where(
+                    JobFile.job_id == job_id, JobFile.idx == index, JobFile.status == "running",
+                    JobFile.worker == worker[:64]).values(lease_until=until))
+                if renewed.rowcount != 1:
+                    lost.append((job_id, index))
+        return lost
+
+    def stale(self) -> list[tuple[str, int]]:
+        """Running files (job id, index) whose lease has run out or that have none."""
+        now = utcnow()
+        with self._sessions() as session:
+            rows = session.execute(select(JobFile.job_id, JobFile.idx, JobFile.lease_until)
+                                   .where(JobFile.status == "running").order_by(JobFile.id)).all()
+        return [(job_id, index) for job_id, index, until in rows if until is None or _aware(until) <= now]
+
+    def queued(self, job_id: str | None = None) -> list[tuple[str, int, int]]:
+        """Queued files (job id, index, cost), of one job or of all, oldest first."""
+        query = select(JobFile.job_id, JobFile.idx, JobFile.cost).where(JobFile.status == "queued")
+        if job_id is not None:
+            query = query.where(JobFile.job_id == job_id)
+        with self._sessions() as session:
+            return [tuple(row) for row in session.execute(query.order_by(JobFile.queued_at, JobFile.id))]
 
     @staticmethod
     def _next_query(max_cost: int | None):
@@ -180,14 +273,19 @@ class JobStore:
         return query.order_by(func.coalesce(served.c.running, 0), served.c.last.is_not(None), served.c.last,
                               JobFile.cost, JobFile.queued_at, JobFile.id).limit(1)
 
-    def file_done(self, job_id: str, index: int, result: dict) -> JobRecord | None:
+    def file_done(self, job_id: str, index: int, result: dict, worker: str | None = None) -> JobRecord | None:
         """Record the outcome of one file (status plus any of: document_id, kind, pages, findings,
-        code, message, warnings); returns the job as it now stands (None if it was deleted with its round)."""
+        code, message, warnings); returns the job as it now stands (None if it was deleted with its round).
+
+        ``worker``: a queue worker records only a file it still holds (else :class:`ClaimLost`)."""
         with self._sessions.begin() as session:
             job = _lock_job(session, job_id)
             row = session.scalar(select(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index))
             if job is None or row is None:
                 return None
+            if worker is not None and (row.status != "running" or row.worker != worker[:64]):
+                raise ClaimLost(f"job {job_id} file {index}")
+            row.lease_until = None
             for key, value in result.items():
                 if key == "status" or key in _RESULT_FIELDS:
                     setattr(row, key, value if key != "warnings" else list(value or []))
@@ -195,15 +293,29 @@ class JobStore:
                 row.finished_at = utcnow()
             return _record(job, _refresh(session, job))
 
-    def release(self, job_id: str, index: int) -> None:
-        """Put a claimed file back in the queue (its worker is stopping); it keeps its place."""
+    def release(self, job_id: str, index: int, worker: str | None = None) -> None:
+        """Put a claimed file back in the queue (its worker is stopping); it keeps its place.
+        ``worker``: only if that worker still holds it."""
         with self._sessions.begin() as session:
             job = _lock_job(session, job_id)
+            held = (JobFile.worker == worker[:64]) if worker is not None else true()
             session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index,
-                                                  JobFile.status == "running")
-                            .values(status="queued", worker=None, started_at=None))
+                                                  JobFile.status == "running", held)
+                            .values(status="queued", worker=None, started_at=None, lease_until=None))
             if job is not None:
                 _refresh(session, job)
+
+    def unqueue(self, job_id: str, indexes: list[int], code: str, message: str) -> None:
+        """End the still-queued ``indexes`` of a job as failed with ``code`` (e.g. their tasks could
+        not be sent); files claimed meanwhile are left alone."""
+        with self._sessions.begin() as session:
+            job = _lock_job(session, job_id)
+            if job is None or not indexes:
+                return
+            session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.idx.in_(indexes),
+                                                  JobFile.status == "queued")
+                            .values(status="error", code=code, message=message, finished_at=utcnow()))
+            _refresh(session, job)
 
     def pending(self) -> int:
         """Files waiting in the queue."""
@@ -240,7 +352,7 @@ class JobStore:
             session.execute(update(JobFile).where(JobFile.job_id == job_id, JobFile.status == "error",
                                                   JobFile.code.in_(RETRYABLE_CODES))
                             .values(status="queued", code=None, message=None, worker=None, started_at=None,
-                                    finished_at=None, queued_at=utcnow()))
+                                    finished_at=None, queued_at=utcnow(), lease_until=None))
             job.finished_at = None
             _refresh(session, job)
             return True
@@ -252,7 +364,7 @@ class JobStore:
             job_ids = sorted(set(session.scalars(select(JobFile.job_id).where(JobFile.status == "running"))))
             jobs = [_lock_job(session, job_id) for job_id in job_ids]  # in id order: no lock cycles
             session.execute(update(JobFile).where(JobFile.status == "running").values(
-                status="error", code="interrupted", message=INTERRUPTED, finished_at=utcnow()))
+                status="error", code="interrupted", message=INTERRUPTED, finished_at=utcnow(), lease_until=None))
             for job in jobs:
                 _refresh(session, job)
             return job_ids

@@ -73,7 +73,7 @@ async def upload(inspection_id: ObjectId, request: Request, response: Response,
              for s in staged]
     job = await run_in_threadpool(svc.jobs.create, job_id, inspection_id, user.id, files,
                                   kind.value if kind else None)
-    svc.runner.submit(job_id)
+    await run_in_threadpool(svc.runner.submit, job_id)  # with a broker: sends the tasks
     await run_in_threadpool(audit, "documents.upload", object_type="job", object_id=job_id,
                             inspection_id=inspection_id)
     response.headers["Location"] = f"/api/jobs/{job_id}"
