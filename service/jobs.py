@@ -208,7 +208,7 @@ class JobRunner:
             return claim.state
         if claim.state == "taken_over":
             log.warning("job %s file %d: its worker stopped renewing its lease; taken over", job_id, index)
-        self._run(claim.task, depth=0, worker=worker)
+        self._run(claim.task, depth=0, worker=worker, taken_over=claim.state == "taken_over")
         return claim.state
 
     def _hold(self, task: FileTask, worker: str) -> None:
@@ -271,7 +271,7 @@ class JobRunner:
                 log.error("job %s file %d: its outcome could not be recorded: %s", task.job_id, task.index,
                           type(error).__name__)
 
-    def _run(self, task: FileTask, depth: int, worker: str) -> None:
+    def _run(self, task: FileTask, depth: int, worker: str, taken_over: bool = False) -> None:
         """Ingest one claimed file and record its outcome, whatever happens."""
         label = f"job {task.job_id} file {task.index}"
         self._hold(task, worker)
@@ -290,6 +290,8 @@ class JobRunner:
             if result.error_code == "lost":
                 log.warning("%s: lease lost to another worker; its outcome is theirs to record", label)
                 return
+            if taken_over and result.status == "duplicate" and result.document_id is not None:
+                result = self._own_earlier_run(task, result)
             if result.error_code == "shutdown":
                 self.store.release(task.job_id, task.index, worker if self.lease else None)  # runs again later
                 return
@@ -306,6 +308,18 @@ class JobRunner:
                 pass
         finally:
             self._unhold(task)
+
+    def _own_earlier_run(self, task: FileTask, result: IngestResult) -> IngestResult:
+        """A file taken over whose content is already stored: if its killed worker stored it (after
+        the document's transaction, before recording the outcome), this file added it."""
+        if not self.store.stored_by_this_file(task.job_id, task.index, result.document_id):
+            return result
+        detail = self.ingestor.repository.get_document(result.document_id)
+        if detail is None:
+            return result
+        log.info("job %s file %d: stored by its previous worker before it stopped", task.job_id, task.index)
+        return IngestResult(result.path, "added", detail.id, detail.kind, detail.pages, len(detail.findings),
+                            warnings=list(detail.warnings))
 
     def _done(self, task: FileTask, result: dict, worker: str) -> None:
         job = self.store.file_done(task.job_id, task.index, result, worker if self.lease else None)

@@ -243,6 +243,18 @@ class JobStore:
                     lost.append((job_id, index))
         return lost
 
+    def stored_by_this_file(self, job_id: str, index: int, document_id: int) -> bool:
+        """Whether document ``document_id`` (found as a duplicate by a run that took this file over)
+        was stored by this file's own earlier run, killed before recording it: no other file
+        recorded it as added and it was stored after this file first started."""
+        with self._sessions() as session:
+            row = session.scalar(select(JobFile).where(JobFile.job_id == job_id, JobFile.idx == index))
+            created = session.scalar(select(models.Document.created_at).where(models.Document.id == document_id))
+            other = session.scalar(select(func.count()).select_from(JobFile).where(
+                JobFile.document_id == document_id, JobFile.status == "added", JobFile.id != (row.id if row else -1)))
+        return (row is not None and created is not None and row.started_at is not None and not other
+                and _aware(created) >= _aware(row.started_at))
+
     def stale(self) -> list[tuple[str, int]]:
         """Running files (job id, index) whose lease has run out or that have none."""
         now = utcnow()

@@ -89,3 +89,51 @@ def test_unqueue_fails_only_files_still_queued(store):
     job = jobs.get(job_id)
     assert job.status == "failed" and job.retryable
     assert jobs.requeue(job_id) and [f["status"] for f in jobs.get(job_id).files] == ["queued", "added", "queued"]
+
+
+def test_a_file_whose_worker_died_after_storing_is_recorded_as_added_once(tmp_path, monkeypatch):
+    """The killed worker committed the document but not the file's outcome: the worker taking the
+    file over finds the content stored, records the file as added (not a duplicate) and stores nothing."""
+    from conftest import PETITION_LINES, app_settings
+
+    from service import context
+    from service.jobs import JobRunner
+    from service.settings import get_settings
+
+    settings = app_settings(monkeypatch, tmp_path / "home", tag_on_ingest="false", ocr="false")
+    try:
+        repository = context.repository(settings)
+        jobs = JobStore(repository.engine)
+        ingestor = context.ingestor(settings, tag=False)
+        inspection = repository.ensure_inspection("接手轮次", "接手组").id
+        data = "\n".join(PETITION_LINES + ["（接手记录测试）"]).encode("utf-8")
+        job_id = uuid.uuid4().hex
+        (settings.uploads_dir / job_id).mkdir(parents=True)
+        (settings.uploads_dir / job_id / "0").write_bytes(data)
+        jobs.create(job_id, inspection, None, [{"index": 0, "filename": "举报信.txt", "size": len(data)}])
+        assert jobs.claim(job_id, 0, "dead:1:aaaa", lease=60).state == "claimed"
+        stored = ingestor.ingest_bytes(data, "举报信.txt", inspection)  # its transaction committed, then SIGKILL
+        assert stored.status == "added"
+        _expire(repository, job_id, 0)
+
+        runner = JobRunner(jobs, ingestor, settings.uploads_dir, lease=60)
+        assert runner.run_file(job_id, 0, "live:2:bbbb") == "taken_over"
+        entry = jobs.get(job_id).files[0]
+        assert (entry["status"], entry["document_id"], entry["kind"]) == ("added", stored.document_id, "petition")
+        assert entry["findings"] == stored.findings and jobs.get(job_id).status == "done"
+        assert len(repository.list_documents(inspection_id=inspection)) == 1
+
+        # the same content uploaded again, its worker killed too: that one is a duplicate
+        again = uuid.uuid4().hex
+        (settings.uploads_dir / again).mkdir(parents=True)
+        (settings.uploads_dir / again / "0").write_bytes(data)
+        jobs.create(again, inspection, None, [{"index": 0, "filename": "举报信副本.txt", "size": len(data)}])
+        assert jobs.claim(again, 0, "dead:3:cccc", lease=60).state == "claimed"
+        _expire(repository, again, 0)
+        assert runner.run_file(again, 0, "live:4:dddd") == "taken_over"
+        entry = jobs.get(again).files[0]
+        assert (entry["status"], entry["document_id"]) == ("duplicate", stored.document_id)
+        assert len(repository.list_documents(inspection_id=inspection)) == 1
+    finally:
+        get_settings.cache_clear()
+        context._repository.cache_clear()
