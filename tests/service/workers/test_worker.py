@@ -155,3 +155,29 @@ def test_a_worker_killed_mid_document_is_replaced_and_the_document_stored_once(s
     reads = [e for e in server.app.state.services.audit.entries(limit=500)
              if e.action == "job.read" and e.object_id == job["id"]]
     assert reads and all(e.outcome == "ok" for e in reads)
+
+
+def test_an_upload_whose_tasks_cannot_be_sent_fails_at_once_and_can_be_retried(tmp_path, make_docx):
+    """Broker unreachable: the upload is kept and its files fail as retryable with a Chinese reason
+    instead of waiting for ever in 排队中."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]  # nothing listens here once the socket is closed
+    settings = _settings(tmp_path / "home", f"redis://127.0.0.1:{closed}/0", None)
+    with running_api(tmp_path / "home", **{k: v for k, v in settings.items() if k != "home"}) as api:
+        token = api.add_user("断线用户", "断线巡察组")
+        with api.client(token) as client:
+            inspection = client.post("/api/inspections", json={"name": "断线轮次"}).json()["id"]
+            started = time.monotonic()
+            job = _upload(client, inspection, [("会议记录.docx", make_docx(MINUTES_LINES, "会议记录.docx").read_bytes())])
+            assert time.monotonic() - started < 20
+            failed = client.get(f"/api/jobs/{job['id']}").json()
+            assert failed["status"] == "failed" and failed["retryable"], failed
+            assert failed["files"][0]["code"] == "queue_unavailable"
+            assert failed["files"][0]["message"] == "导入队列暂时不可用，该文件尚未开始导入，可以重试"
+            assert api.settings.uploads_dir.joinpath(job["id"], "0").exists()  # kept for the retry
+            retried = client.post(f"/api/jobs/{job['id']}/retry")  # still unreachable: fails the same way
+            assert retried.status_code == 202
+            assert client.get(f"/api/jobs/{job['id']}").json()["files"][0]["code"] == "queue_unavailable"
