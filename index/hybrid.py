@@ -9,7 +9,9 @@ Fusion ``"calibrated"`` (the service's default, chosen on the real-register set 
 the sum means the same for every query and can carry a relevance floor: a query with nothing
 relevant returns no hits. Signals: vector cosine, BM25 over jieba words, character n-gram cosine
 (:mod:`index.chars`) and, when an ``items_fn`` is given, the cosine of the two texts' checklist
-item distributions (the trained tagger's ``predict_items``).
+profiles (:func:`checklist_profiles`: the trained tagger's item distribution and its discipline
+prediction), weighted per query by ``gate_fn`` (the probability that the query states a problem: a
+service request or a thank-you letter has an item distribution too, and it means nothing).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class Calibration:
     """Weights of the ``calibrated`` fusion and the thresholds on its sum.
 
     ``score = vector·(cos − vector_center)/vector_scale + keyword·bm25/(bm25 + keyword_k)
-    + chars·cos_chars/chars_scale + items·cos_items``. Hits whose score *without the item term* is
+    + chars·cos_chars/chars_scale + items·gate·cos_profiles`` (:func:`checklist_profiles`; ``gate``
+    is the query's weight from ``gate_fn``, 1 without one). Hits whose score *without the item term* is
     under ``floor`` are dropped (the tagger gives off-topic text a confident item distribution too,
     so item agreement ranks but does not vouch for relevance); ``high`` and
     ``medium`` split the rest into 高/中/低 相关. Defaults: :data:`DEFAULT_CALIBRATION`.
@@ -64,6 +67,27 @@ class Calibration:
 
 
 DEFAULT_CALIBRATION = Calibration()
+
+
+def checklist_profiles(items: np.ndarray, discipline: np.ndarray | None = None,
+                       discipline_share: float = 0.0) -> np.ndarray:
+    """What the item side compares, one row per text: the square roots of the checklist item
+    distribution (so the cosine of two rows is the Bhattacharyya coefficient, which credits two
+    texts spread over the same neighbouring items instead of only the same single item), then,
+    when given, the discipline distribution. Each block is scaled to unit length and weighted so that
+    the cosine of two profiles is ``(1 − share)·cos(items) + share·cos(discipline)``. The first
+    ``items.shape[1]`` columns keep the item order (their argmax is the top item)."""
+    def unit(matrix: np.ndarray) -> np.ndarray:
+        matrix = np.asarray(matrix, dtype=np.float32)
+        return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+    if not 0.0 <= discipline_share < 1.0:
+        raise ValueError(f"纪律类别的权重必须在 0 到 1 之间：{discipline_share}")
+    block = unit(np.sqrt(np.maximum(np.asarray(items, dtype=np.float32), 0.0)))
+    if discipline is None or not discipline_share:
+        return block
+    return np.hstack([np.sqrt(1.0 - discipline_share) * block,
+                      np.sqrt(discipline_share) * unit(np.maximum(discipline, 0.0))]).astype(np.float32)
 
 
 def domain_vocabulary(phrases: Iterable[str]) -> frozenset[str]:
@@ -135,13 +159,16 @@ class HybridIndex:
     def __init__(self, embed_passages: EmbedFn, embed_query: EmbedFn, dim: int, *, fusion: str = "rrf",
                  vector_weight: float = 0.5, kind: str | None = None, calibration: Calibration | None = None,
                  items_fn: EmbedFn | None = None, item_ids: Sequence[str] = (),
-                 domain_words: frozenset[str] = frozenset()) -> None:
+                 domain_words: frozenset[str] = frozenset(),
+                 gate_fn: Callable[[Sequence[str]], np.ndarray] | None = None) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"未知的融合方式：{fusion}（可选：{'、'.join(FUSIONS)}）")
         self.embed_passages, self.embed_query, self.dim = embed_passages, embed_query, dim
         self.fusion, self.vector_weight, self.kind = fusion, vector_weight, kind
         self.calibration = calibration or DEFAULT_CALIBRATION
         self.items_fn, self.item_ids = items_fn, list(item_ids)
+        self.gate_fn = gate_fn
+        """Per query, a weight in [0, 1] of the item term (None: 1)."""
         self.domain_words = domain_words
         self.entries: dict[int, Entry] = {}
         self.vectors = VectorIndex(dim, kind or "flat")
@@ -271,8 +298,11 @@ class HybridIndex:
             chars_scores, chars_ids = self.chars.search(query, depth, allowed)
             candidates |= set(chars_ids.tolist())
         query_items = None
+        gate = 1.0
         if self.uses_items and self.item_vectors:
             query_items = self._item_distributions([query])[0]
+            if self.gate_fn is not None:
+                gate = min(max(float(np.asarray(self.gate_fn([query]), dtype=np.float32).ravel()[0]), 0.0), 1.0)
             pool = list(self.item_vectors) if allowed is None else [i for i in allowed.tolist() if i in self.item_vectors]
             if pool and exhaustive:
                 similarity = np.vstack([self.item_vectors[i] for i in pool]) @ query_items
@@ -285,8 +315,9 @@ class HybridIndex:
         vector = {int(i): float(s) for s, i in zip(exact[0], exact_ids[0]) if i >= 0}
         chars = self.chars.scores_for(query, order.tolist())
         query_top = None
-        if query_items is not None and self.item_ids:
-            query_top = {self.item_ids[j] for j in np.argsort(-query_items)[:2]}
+        n_items = len(self.item_ids)
+        if query_items is not None and self.item_ids and gate >= 0.5:  # else the query states no problem
+            query_top = {self.item_ids[j] for j in np.argsort(-query_items[:n_items])[:2]}
         hits = []
         for identifier in order.tolist():
             cos = vector.get(identifier, cal.vector_center)
@@ -296,8 +327,8 @@ class HybridIndex:
             score = (cal.vector * (cos - cal.vector_center) / cal.vector_scale
                      + cal.keyword * bm25 / (bm25 + cal.keyword_k)
                      + cal.chars * chars[identifier] / cal.chars_scale
-                     + (cal.items * items if items is not None else 0.0))
-            evidence = score - (cal.items * items if items is not None else 0.0)  # the floor ignores items:
+                     + (cal.items * gate * items if items is not None else 0.0))
+            evidence = score - (cal.items * gate * items if items is not None else 0.0)  # the floor ignores items:
             if evidence < floor and not (identifier in keyword_hits and self._has_every_word(query, identifier)):
                 continue  # under the floor, unless it holds every word typed (a short keyword query)
             entry = self.entries[identifier]
@@ -310,7 +341,8 @@ class HybridIndex:
             hit.level = cal.level(hit.score)
             if query_top is not None:
                 own = hit.meta.get("items") or (
-                    [self.item_ids[int(np.argmax(self.item_vectors[hit.id]))]] if hit.id in self.item_vectors else [])
+                    [self.item_ids[int(np.argmax(self.item_vectors[hit.id][:n_items]))]]
+                    if hit.id in self.item_vectors else [])
                 hit.shared_items = [i for i in own if i in query_top]
             hit.reasons = self._reasons(hit)
         return hits

@@ -147,13 +147,15 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def calibrated_matrix(cal: Calibration, vector: np.ndarray, bm25: np.ndarray, chars: np.ndarray,
-                      items: np.ndarray | None) -> np.ndarray:
-    """The ``calibrated`` fusion of :class:`index.hybrid.HybridIndex` on whole matrices."""
+                      items: np.ndarray | None, gate: np.ndarray | None = None) -> np.ndarray:
+    """The ``calibrated`` fusion of :class:`index.hybrid.HybridIndex` on whole matrices (``gate``:
+    each query's weight of the item term, as ``HybridIndex``'s ``gate_fn``)."""
     raw = np.where(np.isfinite(bm25), bm25, 0.0)
     out = (cal.vector * (vector - cal.vector_center) / cal.vector_scale
            + cal.keyword * raw / (raw + cal.keyword_k) + cal.chars * chars / cal.chars_scale)
     if items is not None and cal.items:
-        out = out + cal.items * items
+        weight = cal.items if gate is None else cal.items * np.asarray(gate, dtype=np.float32)[:, None]
+        out = out + weight * items
     return out.astype(np.float32)
 
 
@@ -165,7 +167,12 @@ class Components:
     e5: object | None = None
     static: object | None = None
     items_fn: EmbedFn | None = None
+    """The search's checklist profile of texts (:class:`service.search.ItemDistributions`)."""
     item_ids: Sequence[str] = ()
+    gate_fn: EmbedFn | None = None
+    """The query gate of the item term (the tagger's finding probability), when the search uses one."""
+    raw_items_fn: EmbedFn | None = None
+    """The tagger's plain item distributions (the previous default's item signal)."""
 
     @classmethod
     def load(cls, settings=None) -> "Components":
@@ -182,8 +189,14 @@ class Components:
         except (FileNotFoundError, OSError, ValueError):
             out.static = None
         try:
+            from service.search import ItemDistributions, search_configuration
+
             tagger = artefacts.load_tagger(settings)
-            out.items_fn, out.item_ids = tagger.predict_items, list(tagger.item_ids_)
+            config = search_configuration(True)
+            profile = ItemDistributions(tagger, "eval", config.discipline_share)
+            out.items_fn, out.item_ids = profile.embed_queries, list(tagger.item_ids_)
+            out.gate_fn = profile.finding_probability if config.gated else None
+            out.raw_items_fn = tagger.predict_items
         except artefacts.ModelMissing:
             pass
         return out
@@ -202,6 +215,8 @@ def signals(texts: Sequence[str], parts: Components) -> dict[str, np.ndarray]:
     if parts.items_fn is not None:
         distributions = np.asarray(parts.items_fn(list(texts)), dtype=np.float32)
         out["items"] = cosine(distributions, distributions)
+    if parts.gate_fn is not None:
+        out["gate"] = np.asarray(parts.gate_fn(list(texts)), dtype=np.float32).ravel()
     return out
 
 
@@ -229,7 +244,7 @@ def choose(rows: Sequence[dict], parts: Components) -> tuple[str, Calibration, l
     table = []
     for vector_side, cal in grid(available):
         matrix = calibrated_matrix(cal, available[vector_side], available["bm25"], available["chars"],
-                                   available.get("items"))
+                                   available.get("items"), available.get("gate"))
         table.append((vector_side, cal, score(describe(vector_side, cal), matrix_rankings(matrix), relevant)))
     best = max(table, key=lambda row: (round(row[2].mrr10, 6), row[2].recall10))
     return best[0], best[1], table
@@ -279,19 +294,26 @@ def evaluate_realdev(paths: Iterable[Path | str] = (REALDEV,), half: str = "repo
             texts, static.embed_passages, static.embed_queries, static.dim, fusion="weighted", vector_weight=0.5),
             texts), relevant))
     if parts.e5 is not None:
+        from service.search import PREVIOUS_WITH_ITEMS
+
         config = search_configuration(parts.items_fn is not None)
         e5 = parts.e5
         passages = e5.embed_queries if config.symmetric else e5.embed_passages
+        if parts.raw_items_fn is not None:  # the default before the checklist profile, same run
+            previous = _index(texts, passages, e5.embed_queries, e5.dim, fusion="calibrated",
+                              calibration=replace(PREVIOUS_WITH_ITEMS.calibration, floor=float("-inf")),
+                              items_fn=parts.raw_items_fn, item_ids=parts.item_ids)
+            results.append(score(f"原默认（{PREVIOUS_WITH_ITEMS.label}）", _rankings(previous, texts), relevant))
         index = _index(texts, passages, e5.embed_queries, e5.dim, fusion="calibrated",
                        calibration=replace(config.calibration, floor=float("-inf")),
-                       items_fn=parts.items_fn, item_ids=parts.item_ids)
+                       items_fn=parts.items_fn, item_ids=parts.item_ids, gate_fn=parts.gate_fn)
         results.append(score(f"新默认（{config.label}）", _rankings(index, texts), relevant))
         from nlp.checklist import load_checklist
         from service.search import search_vocabulary
 
         floored = _index(texts, passages, e5.embed_queries, e5.dim, fusion="calibrated",
                          calibration=config.calibration, items_fn=parts.items_fn, item_ids=parts.item_ids,
-                         domain_words=search_vocabulary(load_checklist()))
+                         domain_words=search_vocabulary(load_checklist()), gate_fn=parts.gate_fn)
         results.append(score(f"新默认 + 相关性下限 {config.calibration.floor:g}", _rankings(floored, texts), relevant))
     base = results[0].mrr10
     for result in results:
@@ -313,7 +335,7 @@ def floor_report(rows: Sequence[dict], parts: Components, vector_side: str, cal:
     evidence = calibrated_matrix(replace(cal, items=0.0), available[vector_side], available["bm25"],
                                  available["chars"], None)[:, :n]
     matrix = calibrated_matrix(cal, available[vector_side], available["bm25"], available["chars"],
-                               available.get("items"))[:, :n]
+                               available.get("items"), available.get("gate"))[:, :n]
     first_relevant, top_real = [], []
     for a in range(n):
         if not relevant[a]:

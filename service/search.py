@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from index.embeddings import CachedEmbedder, Embedder, create_embedder
-from index.hybrid import Calibration, Entry, Hit, HybridIndex, domain_vocabulary
+from index.hybrid import Calibration, Entry, Hit, HybridIndex, checklist_profiles, domain_vocabulary
 from index.replica import ReadWriteLock, ReplicaState, load_replica, save_replica
 from index.vectors import VectorIndex, VectorIndexError, choose_kind
 from nlp.checklist import Checklist
@@ -58,25 +58,38 @@ larger value only trades re-embedding after a crash for fewer writes on a very l
 @dataclass(frozen=True)
 class SearchConfiguration:
     """How the search indexes score: chosen on the "choose" half of the real-register set
-    (``python -m index.realdev --choose`` / ``--floor``), reported on the other half."""
+    (``python bench/search_levers.py``, ``python -m index.realdev --choose`` / ``--floor``),
+    reported on the other half."""
 
     label: str
     calibration: Calibration
     symmetric: bool = True
     """Texts are embedded like queries too (e5 ``query:`` on both sides): the texts people search
     for and the texts they find are the same kind of short statement."""
+    discipline_share: float = 0.0
+    """Share of the discipline distribution in the checklist profile (:func:`checklist_profiles`)."""
+    gated: bool = False
+    """The item term of a query is weighted by the tagger's probability that it states a problem."""
 
 
-# Chosen on realdev's choose half (python -m index.realdev --choose / --floor): MRR@10 1.38× BM25
-# with the tagger's checklist item distributions, 1.28× without a trained tagger. The floor is on
-# the score without the item term; it is above every off-topic query's best hit (0.50) and costs 8
-# of 219 real queries their first relevant hit; in-domain short queries get a lower floor (0.45).
-WITH_ITEMS = SearchConfiguration("e5 + 关键词 + 字符 + 清单条目", Calibration(
-    vector=1.0, keyword=0.5, chars=0.5, items=0.5, vector_center=0.8, vector_scale=0.2, keyword_k=10.0,
-    floor=0.55, domain_floor=0.45, medium=1.0, high=1.3))
+# Chosen on realdev's choose half (python bench/search_levers.py): MRR@10 1.46× BM25 (1.38× with the
+# raw item distributions, ungated, as before) with the tagger's checklist profile (square roots of the
+# item distribution, 3/4, and the discipline distribution, 1/4) weighted by the query's finding
+# probability; 1.28× without a trained tagger. The floor is on the score without the item term; it
+# is above every off-topic query's best hit (0.50) and costs 8 of 219 real queries their first
+# relevant hit; in-domain short queries get a lower floor (0.45). 中/高 keep the share of relevant
+# texts among the top-10 hits at or above them that the previous default's had (0.29 / 0.57).
+WITH_ITEMS = SearchConfiguration("e5 + 关键词 + 字符 + 清单条目和纪律类别", Calibration(
+    vector=1.0, keyword=0.5, chars=0.5, items=1.0, vector_center=0.8, vector_scale=0.2, keyword_k=10.0,
+    floor=0.55, domain_floor=0.45, medium=1.3, high=1.65), discipline_share=0.25, gated=True)
 WITHOUT_ITEMS = SearchConfiguration("e5 + 关键词 + 字符", Calibration(
     vector=1.0, keyword=0.15, chars=0.5, items=0.0, vector_center=0.8, vector_scale=0.2, keyword_k=5.0,
     floor=0.55, domain_floor=0.45, medium=0.8, high=1.1))
+PREVIOUS_WITH_ITEMS = SearchConfiguration("e5 + 关键词 + 字符 + 清单条目分布", Calibration(
+    vector=1.0, keyword=0.5, chars=0.5, items=0.5, vector_center=0.8, vector_scale=0.2, keyword_k=10.0,
+    floor=0.55, domain_floor=0.45, medium=1.0, high=1.3))
+"""The default before the checklist profile (raw item distributions, no gate), kept for the
+before/after rows of ``xuncha eval --data``."""
 
 
 def search_configuration(with_items: bool = True) -> SearchConfiguration:
@@ -96,19 +109,39 @@ def search_vocabulary(checklist: Checklist) -> frozenset[str]:
 
 
 class ItemDistributions:
-    """The trained tagger's checklist item distribution of a text, as an embedder (so the on-disk
-    vector cache keeps it between runs; the key includes the model file's identity)."""
+    """The trained tagger's checklist profile of a text (:func:`index.hybrid.checklist_profiles` of
+    its item distribution and, with ``discipline_share``, its discipline distribution), as an
+    embedder (so the on-disk vector cache keeps it between runs; the key includes the model file's
+    identity and the profile's make-up). ``finding_probability`` is the query gate."""
 
-    def __init__(self, tagger, identity: str) -> None:
+    def __init__(self, tagger, identity: str, discipline_share: float = 0.0, raw: bool = False) -> None:
         self._tagger = tagger
-        self.name = f"items:{identity}"
+        self.discipline_share = 0.0 if raw else discipline_share
+        self.raw = raw
+        kind = "items" if raw else f"profile-d{self.discipline_share:g}"
+        self.name = f"{kind}:{identity}"
         self.item_ids = list(tagger.item_ids_)
-        self.dim = len(self.item_ids)
+        self.dim = len(self.item_ids) + (len(self._disciplines()) if self.discipline_share else 0)
+
+    def _disciplines(self) -> list[str]:
+        return sorted({str(item.discipline) for item in self._tagger.checklist.items})
 
     def embed_queries(self, texts):
-        return np.asarray(self._tagger.predict_items(list(texts)), dtype=np.float32)
+        texts = list(texts)
+        items = np.asarray(self._tagger.predict_items(texts), dtype=np.float32)
+        if self.raw:
+            return items
+        discipline = None
+        if self.discipline_share:
+            names = self._disciplines()
+            discipline = np.array([[r.discipline_scores.get(d, 0.0) for d in names]
+                                   for r in self._tagger.tag(texts, evidence=False)], dtype=np.float32)
+        return checklist_profiles(items, discipline, self.discipline_share)
 
     embed_passages = embed_queries
+
+    def finding_probability(self, texts) -> np.ndarray:
+        return np.asarray(self._tagger.predict_proba(list(texts)), dtype=np.float32)[:, 1]
 
 
 def build_search_service(settings) -> "SearchService":
@@ -122,7 +155,8 @@ def build_search_service(settings) -> "SearchService":
     try:
         tagger = artefacts.load_tagger(settings)
         path = settings.models_dir / artefacts.TAGGER_FILE
-        items = ItemDistributions(tagger, f"{path.stat().st_mtime_ns}:{path.stat().st_size}")
+        items = ItemDistributions(tagger, f"{path.stat().st_mtime_ns}:{path.stat().st_size}",
+                                  search_configuration(True).discipline_share)
     except artefacts.ModelMissing:
         log.warning("no trained tagger: search runs without the checklist item signal")
     if settings.search_embedding_backend == settings.embedding_backend and settings.search_embedding_model is None:
@@ -193,7 +227,9 @@ class SearchService:
             vector_weight=vector_weight, calibration=self.configuration.calibration,
             items_fn=None if self.items is None else self.items.embed_passages,
             item_ids=items.item_ids if items is not None else (),
-            domain_words=search_vocabulary(checklist)) for name in COLLECTIONS}
+            domain_words=search_vocabulary(checklist),
+            gate_fn=items.finding_probability if items is not None and self.configuration.gated else None)
+            for name in COLLECTIONS}
         self.hashes: dict[str, dict[int, str]] = {name: {} for name in COLLECTIONS}
         """Per collection: id -> content hash of the text indexed under it."""
         self.applied = 0

@@ -115,3 +115,42 @@ def test_a_large_index_rescores_candidates_with_the_same_scores_as_a_full_scan(c
         assert rescored and rescored[0] == full[query][0]
         for hit in rescored:  # what is found is scored exactly as the full scan scores it
             assert hit in full[query] or hit[0] not in {h[0] for h in full[query]}
+
+
+def test_checklist_profiles_weigh_items_and_discipline_by_their_shares():
+    from index.hybrid import checklist_profiles
+
+    items = np.array([[0.6, 0.3, 0.1, 0.0], [0.3, 0.6, 0.0, 0.1], [0.0, 0.0, 0.1, 0.9]], dtype=np.float32)
+    discipline = np.array([[0.8, 0.2], [0.7, 0.3], [0.1, 0.9]], dtype=np.float32)
+    profiles = checklist_profiles(items, discipline, 0.25)
+    assert profiles.shape == (3, 6) and np.allclose(np.linalg.norm(profiles, axis=1), 1.0, atol=1e-6)
+    assert [int(np.argmax(row[:4])) for row in profiles] == [0, 1, 3]  # the item block keeps the order
+
+    def cos(a, b):
+        return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        expected = 0.75 * cos(np.sqrt(items[a]), np.sqrt(items[b])) + 0.25 * cos(discipline[a], discipline[b])
+        assert float(profiles[a] @ profiles[b]) == pytest.approx(expected, abs=1e-5)
+    # two texts spread over the same two items: closer by the Bhattacharyya coefficient than by the
+    # cosine of the raw distributions, and both far from a text about another item
+    plain = checklist_profiles(items)
+    assert float(plain[0] @ plain[1]) > cos(items[0], items[1]) + 0.05
+    assert float(plain[0] @ plain[2]) < 0.3
+    with pytest.raises(ValueError):
+        checklist_profiles(items, discipline, 1.0)
+
+
+def test_the_gate_weighs_the_item_term_per_query_and_never_the_floor(calibrated, monkeypatch):
+    query = "过节收了老板的超市卡"
+    full = {h.id: h for h in calibrated.search(query, k=5)}
+    assert full and all(h.items_score is not None for h in full.values())
+    for gate in (0.0, 0.4):
+        monkeypatch.setattr(calibrated, "gate_fn", lambda texts, g=gate: np.full(len(texts), g))
+        gated = {h.id: h for h in calibrated.search(query, k=5)}
+        assert set(gated) <= set(full) and 1 in gated  # the floor ignores the item term, gate or not
+        for identifier, hit in gated.items():
+            expected = full[identifier].score - (1.0 - gate) * calibrated.calibration.items * hit.items_score
+            assert hit.score == pytest.approx(expected, abs=1e-5)
+            # a query that states no problem shares no checklist item with what it finds
+            assert not any(r.startswith("同属清单条目") for r in hit.reasons)

@@ -64,3 +64,17 @@ def test_a_real_run_puts_every_system_beside_bm25(data):
         assert set(result.as_json()) == {"name", "mrr10", "recall10", "queries", "ratio_to_bm25"}
     default = next(r for r in results if r.name.startswith("新默认（"))
     assert default.mrr10 >= 0.8  # three clear topics: the first hit is almost always right
+
+
+def test_the_matrix_fusion_gates_the_item_term_per_query_row():
+    from index.hybrid import Calibration
+
+    rng = np.random.default_rng(3)
+    vector, chars, items = (rng.random((3, 3)).astype(np.float32) for _ in range(3))
+    bm25 = np.where(rng.random((3, 3)) > 0.5, 5.0 * rng.random((3, 3)), -np.inf).astype(np.float32)
+    cal = Calibration(items=1.0)
+    plain = realdev.calibrated_matrix(cal, vector, bm25, chars, None)
+    gated = realdev.calibrated_matrix(cal, vector, bm25, chars, items, np.array([0.0, 1.0, 0.5]))
+    assert np.allclose(gated[0], plain[0]) and np.allclose(gated[1], plain[1] + items[1])
+    assert np.allclose(gated[2], plain[2] + 0.5 * items[2])
+    assert np.allclose(realdev.calibrated_matrix(cal, vector, bm25, chars, items), plain + items)

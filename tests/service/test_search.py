@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -69,6 +70,32 @@ def test_cli_shows_levels_and_reasons_and_says_when_nothing_is_relevant(service)
         nothing = runner.invoke(app, ["search", query])
         assert nothing.exit_code == 0 and nothing.output.strip() == "没有相关结果", (query, nothing.output)
         assert json.loads(runner.invoke(app, ["search", query, "--json"]).stdout) == []
+
+
+def test_the_item_side_compares_checklist_profiles_weighted_by_the_query_finding_probability(service):
+    from service.search import WITH_ITEMS
+
+    assert service.configuration is WITH_ITEMS and service.items is not None
+    profile = service.items.inner
+    n_items = len(profile.item_ids)
+    texts = ["村干部把低保名额给了自己的亲戚", "过节收了老板的购物卡"]
+    rows = service.items.embed_queries(texts)  # through the on-disk cache, as the index gets them
+    assert rows.shape == (2, profile.dim) and profile.dim == n_items + 7  # items, then the 7 disciplines
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    raw = profile._tagger.predict_items(texts)
+    assert [int(np.argmax(r[:n_items])) for r in rows] == [int(np.argmax(r)) for r in raw]
+    assert np.allclose(np.linalg.norm(rows[:, n_items:], axis=1) ** 2, WITH_ITEMS.discipline_share, atol=1e-5)
+    cal = WITH_ITEMS.calibration
+    for query in texts:
+        gate = float(profile.finding_probability([query])[0])
+        assert 0.0 <= gate <= 1.0
+        hits = service.search(query, 5, collection="cases")
+        assert hits
+        for hit in hits:  # every hit's score: the evidence plus the gated item term
+            bm25 = hit.keyword_score or 0.0
+            evidence = (cal.vector * (hit.vector_score - cal.vector_center) / cal.vector_scale
+                        + cal.keyword * bm25 / (bm25 + cal.keyword_k) + cal.chars * hit.chars_score / cal.chars_scale)
+            assert hit.score == pytest.approx(evidence + cal.items * gate * hit.items_score, abs=1e-4)
 
 
 def test_case_import_validates_every_line(service, tmp_path):
