@@ -110,6 +110,19 @@ class TagResult:
         }
 
 
+@dataclass
+class Votes:
+    """kNN votes of the nearest training texts for a batch of texts."""
+    finding: np.ndarray  # (n,) share of findings among the neighbours
+    items: np.ndarray  # (n, items) share of each primary item among the neighbouring findings
+    focus: np.ndarray  # (n, focus values) likewise for 三个聚焦
+    discipline: np.ndarray  # (n, discipline values) likewise for discipline ("无" included)
+
+    def dense(self) -> np.ndarray:
+        """The votes the finding model and the heads read (items enter the item logits instead)."""
+        return np.hstack([self.finding[:, None], self.focus, self.discipline])
+
+
 class FindingTagger(BaseEstimator, ClassifierMixin):
     """Tags texts against the checklist. ``fit(texts, labels)`` takes, per text, its item ids
     (primary first; empty for a text that is not a finding)."""
@@ -118,6 +131,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
                  c_items: float = 20.0, c_finding: float = 4.0, c_heads: float = 4.0,
                  semantic_weight: float = 0.1, threshold: float = 0.5, calibrate_items: bool = True,
                  cue_weight: float = 1.0, head_weight: float = 0.5, kind_thresholds: dict | None = None,
+                 vector_weight: float = 0.0, knn_k: int = 0, knn_temperature: float = 0.05,
                  random_state: int = 0) -> None:
         self.checklist = checklist
         self.embed = embed
@@ -131,6 +145,9 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self.cue_weight = cue_weight
         self.head_weight = head_weight
         self.kind_thresholds = kind_thresholds
+        self.vector_weight = vector_weight
+        self.knn_k = knn_k
+        self.knn_temperature = knn_temperature
         self.random_state = random_state
 
     # ----- features
@@ -168,12 +185,71 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         return (self._text_features(texts), self._keyword_hits(texts), self._similarity(vectors, len(texts)),
                 vectors)
 
-    def _finding_features(self, text_features, hits: np.ndarray, similarity: np.ndarray) -> sparse.csr_matrix:
-        return sparse.hstack([
-            text_features, sparse.csr_matrix(hits),
-            sparse.csr_matrix(np.hstack([similarity * self.semantic_weight, similarity.max(axis=1, keepdims=True),
-                                         hits.max(axis=1, keepdims=True)])),
-        ]).tocsr()
+    def _finding_features(self, text_features, hits: np.ndarray, similarity: np.ndarray,
+                          vectors: np.ndarray | None = None, votes: Votes | None = None) -> sparse.csr_matrix:
+        """What the finding model and the focus/discipline heads read: the text features, keyword
+        hits and prototype similarities, then (models fitted with them) the e5 vector itself and the
+        kNN votes of the nearest training texts."""
+        blocks = [text_features, sparse.csr_matrix(hits),
+                  sparse.csr_matrix(np.hstack([similarity * self.semantic_weight, similarity.max(axis=1, keepdims=True),
+                                               hits.max(axis=1, keepdims=True)]))]
+        weight = getattr(self, "vectors_in_features_", 0.0)  # 0 in artefacts saved before it existed
+        if weight and vectors is not None:
+            blocks.append(sparse.csr_matrix(vectors * weight))
+        if votes is not None:
+            blocks.append(sparse.csr_matrix(votes.dense()))
+        return sparse.hstack(blocks).tocsr()
+
+    # ----- nearest training texts
+    def _fit_memory(self, vectors: np.ndarray | None, labels: list[list[str]], focus_targets: list,
+                    discipline_targets: list) -> None:
+        """Keeps the training texts' e5 vectors with their primary item, focus and discipline for
+        the kNN vote (nothing without an embedder or with ``knn_k`` 0)."""
+        self.memory_vectors_ = None
+        if vectors is None or not getattr(self, "knn_k", 0):
+            return
+        self.memory_vectors_ = np.asarray(vectors, dtype=np.float32)
+        self.memory_item_ = np.array([self.item_index_[ids[0]] if ids else -1 for ids in labels])
+        self.memory_focus_values_ = sorted({v for v in focus_targets if v is not None})
+        self.memory_discipline_values_ = sorted({v for v in discipline_targets if v is not None})
+        self.memory_focus_ = np.array([self.memory_focus_values_.index(v) if v is not None else -1
+                                       for v in focus_targets])
+        self.memory_discipline_ = np.array([self.memory_discipline_values_.index(v) if v is not None else -1
+                                            for v in discipline_targets])
+
+    def _votes(self, vectors: np.ndarray | None, exclude_self: bool = False) -> Votes | None:
+        """Similarity-weighted votes of the ``knn_k`` nearest training texts (softmax of cosine over
+        ``knn_temperature``): the share of findings among them and, among their findings, the share
+        of each item, focus and discipline. ``exclude_self`` when ``vectors`` are the memory itself."""
+        memory = getattr(self, "memory_vectors_", None)
+        if memory is None or vectors is None:
+            return None
+        k = min(self.knn_k, memory.shape[0] - int(exclude_self))
+        n = vectors.shape[0]
+        out = Votes(np.zeros(n), np.zeros((n, len(self.item_ids_))),
+                    np.zeros((n, len(self.memory_focus_values_))), np.zeros((n, len(self.memory_discipline_values_))))
+        for start in range(0, n, 1024):
+            block = np.asarray(vectors[start:start + 1024], dtype=np.float32) @ memory.T
+            if exclude_self:
+                block[np.arange(block.shape[0]), np.arange(start, start + block.shape[0])] = -np.inf
+            nearest = np.argpartition(-block, k - 1, axis=1)[:, :k]
+            cosine = np.take_along_axis(block, nearest, axis=1).astype(np.float64)
+            weight = np.exp((cosine - cosine.max(axis=1, keepdims=True)) / self.knn_temperature)
+            weight /= weight.sum(axis=1, keepdims=True)
+            rows = np.arange(start, start + block.shape[0])[:, None].repeat(k, axis=1)
+            item = self.memory_item_[nearest]
+            finding = item >= 0
+            out.finding[rows[:, 0]] = (weight * finding).sum(axis=1)
+            np.add.at(out.items, (rows[finding], item[finding]), weight[finding])
+            for target, memory_values in ((out.focus, self.memory_focus_), (out.discipline, self.memory_discipline_)):
+                value = memory_values[nearest]
+                known = value >= 0
+                np.add.at(target, (rows[known], value[known]), weight[known])
+        among = np.maximum(out.finding, 1e-9)[:, None]
+        out.items /= among
+        out.focus /= np.maximum(out.focus.sum(axis=1, keepdims=True), 1e-9)
+        out.discipline /= np.maximum(out.discipline.sum(axis=1, keepdims=True), 1e-9)
+        return out
 
     # ----- estimator API
     def fit(self, texts: Sequence[str], labels: Sequence[Sequence[str]],
@@ -218,14 +294,17 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             prototypes = np.vstack([vectors[self.phrase_owner_ == i].mean(axis=0) for i in range(len(items))])
             self.prototypes_ = prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)
 
-        text_features, hits, similarity, _ = self._views(texts)
-        features = self._finding_features(text_features, hits, similarity)
-        is_finding = np.array([bool(ids) for ids in labels], dtype=int)
-        base = LogisticRegression(C=self.c_finding, max_iter=3000, class_weight="balanced")
-        self.finding_model_ = CalibratedClassifierCV(base, method="sigmoid", cv=3).fit(features, is_finding)
+        text_features, hits, similarity, vectors = self._views(texts)
+        focus_targets, discipline_targets = self._head_targets(labels, focus, discipline)
+        self.vectors_in_features_ = self.vector_weight if vectors is not None else 0.0
+        self._fit_memory(vectors, labels, focus_targets, discipline_targets)
+        votes = self._votes(vectors, exclude_self=True)
+        features = self._finding_features(text_features, hits, similarity, vectors, votes)
+        self._fit_finding(features, labels)
 
-        # Item model over the text alone; keyword hits and prototype similarity enter each item's
-        # logit with one weight each (fitted on held-out rows), not as 2×|items| shared columns.
+        # Item model over the text alone; keyword hits, prototype similarity and the kNN item vote
+        # enter each item's logit with one weight each (fitted on held-out rows), not as 2×|items|
+        # shared columns.
         rows, targets, weights = [], [], []
         for row, ids in enumerate(labels):
             for rank, item_id in enumerate(ids):
@@ -235,64 +314,97 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         rows, targets, weights = np.array(rows), np.array(targets), np.array(weights)
         descriptions_x = self._text_features(description_texts)
         self.item_model_ = LogisticRegression(C=self.c_items, max_iter=500, tol=1e-3, warm_start=True)
-        self.mix_ = (1.0, 1.0, 1.0)  # keyword weight, similarity weight, temperature
+        self.mix_ = (1.0, 1.0, 1.0)  # keyword weight, similarity weight, temperature[, kNN weight]
+        item_votes = None if votes is None else votes.items
         if self.calibrate_items:
-            self.mix_ = self._fit_mix(text_features, hits, similarity, rows, targets, weights,
-                                      descriptions_x, np.array(description_targets))
+            held = self._held_out_logits(text_features, rows, targets, weights, descriptions_x,
+                                         np.array(description_targets))
+            if held is not None:
+                self.mix_ = self._optimise_mix(held, hits, similarity, item_votes, rows, targets, weights)
+        self._fit_item_model(text_features, rows, targets, weights, descriptions_x, np.array(description_targets))
+        self._fit_heads(features, labels, focus_targets, discipline_targets)
+        self.classes_ = np.array([False, True])
+        return self
+
+    def _fit_finding(self, features, labels) -> None:
+        is_finding = np.array([bool(ids) for ids in labels], dtype=int)
+        base = LogisticRegression(C=self.c_finding, max_iter=3000, class_weight="balanced")
+        self.finding_model_ = CalibratedClassifierCV(base, method="sigmoid", cv=3).fit(features, is_finding)
+
+    def _fit_item_model(self, text_features, rows, targets, weights, descriptions_x, description_targets) -> None:
         # Every item has description rows, so the classes match and the fit continues from the held-out one.
         self.item_model_.fit(sparse.vstack([text_features[rows], descriptions_x]).tocsr(),
                              np.concatenate([targets, description_targets]),
                              sample_weight=np.concatenate([weights, np.full(len(description_targets), 0.5)]))
         self.item_model_.coef_ = self.item_model_.coef_.astype(np.float32)  # halves the artefact
-        self._fit_heads(features, labels, focus, discipline)
-        self.classes_ = np.array([False, True])
-        return self
 
-    def _item_logits(self, model, text_features, hits, similarity, mix) -> np.ndarray:
-        keyword_weight, similarity_weight, temperature = mix
+    def _item_logits(self, model, text_features, hits, similarity, mix, item_votes=None) -> np.ndarray:
+        keyword_weight, similarity_weight, temperature = mix[:3]
         logits = np.full((text_features.shape[0], len(self.item_ids_)), -30.0)
         logits[:, model.classes_] = model.decision_function(text_features)
-        return (logits + keyword_weight * hits + similarity_weight * similarity) / temperature
+        logits = logits + keyword_weight * hits + similarity_weight * similarity
+        if len(mix) > 3 and item_votes is not None:
+            logits = logits + mix[3] * item_votes
+        return logits / temperature
 
-    def _fit_mix(self, text_features, hits, similarity, rows, targets, weights, descriptions_x,
-                 description_targets) -> tuple[float, float, float]:
-        """Keyword weight, similarity weight and temperature minimising log-loss on a held-out fifth
-        of the labelled texts (split by text, fixed seed)."""
+    def _held_out_logits(self, text_features, rows, targets, weights, descriptions_x, description_targets):
+        """The item model's logits on a held-out fifth of the labelled texts (split by text, fixed
+        seed), fitted on the rest: ``(logits, held)`` with ``held`` the mask over ``rows``, or None
+        when too few texts are held out."""
         generator = np.random.default_rng(self.random_state)
         held_texts = generator.random(text_features.shape[0]) < 0.2
         held = held_texts[rows]
         if held.sum() < 30:
-            return (1.0, 1.0, 1.0)
+            return None
         model = self.item_model_.fit(
             sparse.vstack([text_features[rows[~held]], descriptions_x]).tocsr(),
             np.concatenate([targets[~held], description_targets]),
             sample_weight=np.concatenate([weights[~held], np.full(len(description_targets), 0.5)]))
         base = np.full((held.sum(), len(self.item_ids_)), -30.0)
         base[:, model.classes_] = model.decision_function(text_features[rows[held]])
-        held_hits, held_similarity = hits[rows[held]], similarity[rows[held]]
+        return base, held
+
+    def _optimise_mix(self, held_out, hits, similarity, item_votes, rows, targets, weights) -> tuple[float, ...]:
+        """Keyword weight, similarity weight, temperature (and kNN vote weight when there are votes)
+        minimising log-loss on the held-out rows."""
+        base, held = held_out
+        terms = [hits[rows[held]], similarity[rows[held]]]
+        if item_votes is not None:
+            terms.append(item_votes[rows[held]])
         held_targets, held_weights = targets[held], weights[held]
 
         def loss(x: np.ndarray) -> float:
-            scaled = (base + x[0] * held_hits + x[1] * held_similarity) / np.exp(x[2])
+            scaled = base + sum(w * term for w, term in zip(np.delete(x, 2), terms))
+            scaled = scaled / np.exp(x[2])
             scaled -= scaled.max(axis=1, keepdims=True)
             log_probs = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
             return float(-(log_probs[np.arange(len(held_targets)), held_targets] * held_weights).sum()
                          / held_weights.sum())
 
-        result = minimize(loss, np.array([1.0, 1.0, 0.0]), method="L-BFGS-B",
-                          bounds=[(0.0, 20.0), (0.0, 20.0), (np.log(0.05), np.log(20.0))])
-        return (float(result.x[0]), float(result.x[1]), float(np.exp(result.x[2])))
+        start = [1.0, 1.0, 0.0] + [1.0] * (len(terms) - 2)
+        bounds = [(0.0, 20.0), (0.0, 20.0), (np.log(0.05), np.log(20.0))] + [(0.0, 50.0)] * (len(terms) - 2)
+        result = minimize(loss, np.array(start), method="L-BFGS-B", bounds=bounds)
+        x = result.x
+        return (float(x[0]), float(x[1]), float(np.exp(x[2])), *map(float, x[3:]))
 
-    def _fit_heads(self, features, labels, focus, discipline) -> None:
+    def _head_targets(self, labels, focus, discipline) -> tuple[list, list]:
+        """Per text, the focus and discipline it is labelled with (stated, else its primary
+        item's); None for texts that are not findings."""
+        focus_targets, discipline_targets = [], []
+        for row, ids in enumerate(labels):
+            item = self.checklist.get(ids[0]) if ids else None
+            focus_targets.append(None if item is None else
+                                 (focus[row] if focus is not None and focus[row] else item.focus))
+            discipline_targets.append(None if item is None else
+                                      (discipline[row] if discipline is not None and discipline[row]
+                                       else item.discipline))
+        return focus_targets, discipline_targets
+
+    def _fit_heads(self, features, labels, focus_targets, discipline_targets) -> None:
         """Focus and discipline models over the findings' features."""
         positives = [row for row, ids in enumerate(labels) if ids]
-        primary = [self.checklist.get(labels[row][0]) for row in positives]
-        focus_targets = [(focus[row] if focus is not None and focus[row] else item.focus)
-                         for row, item in zip(positives, primary)]
-        discipline_targets = [(discipline[row] if discipline is not None and discipline[row] else item.discipline)
-                              for row, item in zip(positives, primary)]
-        self.focus_model_ = self._head(features[positives], focus_targets)
-        self.discipline_model_ = self._head(features[positives], discipline_targets)
+        self.focus_model_ = self._head(features[positives], [focus_targets[row] for row in positives])
+        self.discipline_model_ = self._head(features[positives], [discipline_targets[row] for row in positives])
 
     def _head(self, features, targets: list) -> LogisticRegression | None:
         """None when the data states a single value: the item distribution then decides alone."""
@@ -313,24 +425,27 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         blended = self.head_weight * head + (1.0 - self.head_weight) * summed
         return [dict(zip(values, map(float, row))) for row in blended]
 
-    def _item_probabilities(self, text_features, hits, similarity) -> np.ndarray:
-        logits = self._item_logits(self.item_model_, text_features, hits, similarity, self.mix_)
+    def _item_probabilities(self, text_features, hits, similarity, votes: Votes | None = None) -> np.ndarray:
+        logits = self._item_logits(self.item_model_, text_features, hits, similarity, self.mix_,
+                                   None if votes is None else votes.items)
         logits -= logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability that each text is a finding, as ``[[p_not, p_finding], ...]``."""
-        text_features, hits, similarity, _ = self._views(texts)
-        return self.finding_model_.predict_proba(self._finding_features(text_features, hits, similarity))
+        text_features, hits, similarity, vectors = self._views(texts)
+        votes = self._votes(vectors)
+        return self.finding_model_.predict_proba(
+            self._finding_features(text_features, hits, similarity, vectors, votes))
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_proba(texts)[:, 1] >= self.threshold
 
     def predict_items(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of each checklist item given that the text is a finding, ``(n, n_items)``."""
-        text_features, hits, similarity, _ = self._views(texts)
-        return self._item_probabilities(text_features, hits, similarity)
+        text_features, hits, similarity, vectors = self._views(texts)
+        return self._item_probabilities(text_features, hits, similarity, self._votes(vectors))
 
     # ----- the product
     def threshold_for(self, kind: str | None) -> float:
@@ -345,9 +460,10 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         if not texts:
             return []
         text_features, hits, similarity, vectors = self._views(texts)
-        features = self._finding_features(text_features, hits, similarity)
+        votes = self._votes(vectors)
+        features = self._finding_features(text_features, hits, similarity, vectors, votes)
         finding = self.finding_model_.predict_proba(features)[:, 1]
-        items = self._item_probabilities(text_features, hits, similarity)
+        items = self._item_probabilities(text_features, hits, similarity, votes)
         all_focus = self._blend(self.focus_model_, features, items, self.item_focus_)
         all_discipline = self._blend(self.discipline_model_, features, items, self.item_discipline_)
         results = []
