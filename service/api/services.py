@@ -95,11 +95,13 @@ def build_services(settings: Settings) -> Services:
     lock = threading.Lock()
     if ingestor.tagger is not None:
         ingestor.tagger = _locked(ingestor.tagger, lock)
-    if settings.broker_url:  # workers ingest (xuncha worker); this process only stages and enqueues
+    if settings.files_dir != settings.home:  # staged uploads and originals in XUNCHA_STORE_DIR
         from service.security.files import private_files
-        from service.workers.dispatch import QueueDispatcher
 
         private_files(settings.files_dir)
+    if settings.broker_url:  # workers ingest (xuncha worker); this process only stages and enqueues
+        from service.workers.dispatch import QueueDispatcher
+
         runner = QueueDispatcher(settings, jobs, ingestor)
     else:
         runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers,

@@ -181,3 +181,28 @@ def test_an_upload_whose_tasks_cannot_be_sent_fails_at_once_and_can_be_retried(t
             retried = client.post(f"/api/jobs/{job['id']}/retry")  # still unreachable: fails the same way
             assert retried.status_code == 202
             assert client.get(f"/api/jobs/{job['id']}").json()["files"][0]["code"] == "queue_unavailable"
+
+
+@pytest.mark.parametrize("database", [None])  # SQLite only: the cancel is a database flag either way
+def test_a_cancel_stops_the_file_a_worker_runs_and_the_queued_ones(server, make_pdf):
+    token = server.add_user("取消用户", "取消巡察组")
+    documents = []
+    for name in ("甲", "乙"):
+        lines = [PAGE.format(page=p, line=n) + name for p in range(1, 16) for n in range(1, 11)]
+        documents.append((f"{name}.pdf", make_pdf(lines, f"{name}.pdf", lines_per_page=10).read_bytes()))
+    slow = worker_env(**server.worker_settings, test_slow_checkpoint="0.3")
+    with server.client(token) as client, running_worker(slow) as worker:
+        inspection = client.post("/api/inspections", json={"name": "取消轮次"}).json()["id"]
+        job = _upload(client, inspection, documents)
+        _until(client, job["id"], lambda j: "running" in [f["status"] for f in j["files"]])
+        cancel = client.post(f"/api/jobs/{job['id']}/cancel")
+        assert cancel.status_code == 200, cancel.text
+        done = server.wait(client, job["id"], timeout=60)
+        assert done["status"] == "cancelled", done
+        assert [f["status"] for f in done["files"]] == ["cancelled", "cancelled"]
+        deadline = time.monotonic() + 30  # the queued file's task arrives and has nothing to do
+        while "'finished'" not in worker.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "'finished'" in worker.log(), worker.log()[-3000:]
+    assert _count(server, "SELECT count(*) FROM documents WHERE inspection_id = :i", i=inspection) == 0
+    assert not server.settings.uploads_dir.joinpath(job["id"]).exists()
