@@ -59,6 +59,8 @@ def test_unit_and_person_profiles(server, world, new_page, tmp_path):
     expect(page.locator("#profile-summary")).to_contain_text("整改责任人 1")
     expect(page.locator("#profile-leads li.profile-lead, #profile-leads .empty").first).to_be_visible(timeout=300_000)
     shot(page, tmp_path, "profile-person")
+    page.locator("#profile-documents a", has_text="举报信.docx").click()  # and back from the petition's header
+    expect(page.locator("dd[data-field=reported] a.profile-link")).to_have_text(PERSON, timeout=60_000)
     assert new_page.problems == [], new_page.problems
 
 

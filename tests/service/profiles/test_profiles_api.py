@@ -189,6 +189,7 @@ def test_leads_of_a_unit_and_a_person(api, world):
 
 def test_profile_reads_are_audited_without_names(api, world):
     test_other_teams_get_404_exactly_like_nothing(api, world)
+    _get(api, world["tokens"]["writer"], f"/api/profiles/units/{UNIT}/leads")
     _get(api, world["tokens"]["writer"], f"/api/profiles/units/{UNIT}")
     _get(api, world["tokens"]["writer"], f"/api/profiles/people/{PERSON}")
     _get(api, world["tokens"]["writer"], "/api/profiles/people", q="冯")
@@ -199,6 +200,7 @@ def test_profile_reads_are_audited_without_names(api, world):
     assert ("画像撰稿员", "profile.read", "unit", name_digest(UNIT), "ok") in seen
     assert ("画像撰稿员", "profile.read", "person", name_digest(PERSON), "ok") in seen
     assert ("画像撰稿员", "profile.list", "person", None, "ok") in seen
+    assert ("画像撰稿员", "profile.leads", "unit", name_digest(UNIT), "ok") in seen
     assert ("画像乙组员", "profile.read", "person", name_digest(PERSON), "not_found") in seen
     assert ("画像乙组员", "profile.leads", "person", name_digest(PERSON), "not_found") in seen
     assert ("画像乙组员", "profile.read", "unit", name_digest("县农业农村局"), "not_found") in seen

@@ -6,6 +6,7 @@ import {
 } from "../format.js";
 import { countsBar, evidenceBlock, reviewCounts } from "../evidence.js";
 import { itemPicker } from "../picker.js";
+import { personLink } from "../links.js";
 
 const main = document.getElementById("main");
 const documentId = Number(main.dataset.documentId);
@@ -23,11 +24,13 @@ const isFinding = (finding) => Boolean(finding.tags && finding.tags.is_finding);
 
 function fieldValue(name, value) {
   if (name === "reported") {
-    return value.map((person) => {
+    return value.map((person, i) => {
       const extra = [person.position, person.unit].filter(Boolean).join("，");
-      return extra ? `${person.name}（${extra}）` : person.name;
-    }).join("；");
+      const who = person.name && person.name !== "匿名" ? personLink(person.name) : person.name;
+      return [i ? "；" : "", who, extra ? `（${extra}）` : ""];
+    });
   }
+  if (name === "interviewee") return personLink(String(value));
   if (name === "amounts") return value.map(money).join("、");
   if (["agenda", "decisions", "allegations"].includes(name)) {
     return h("ol", { class: "field-list" }, value.map((entry) => h("li", null, entry)));
