@@ -141,7 +141,8 @@ def run_worker(settings: Settings, concurrency: int, pool: str = "prefork", logl
     from service.workers.dispatch import send
 
     private_files(settings.files_dir)
-    store = JobStore(context.repository(settings).engine)  # also migrates a new database
+    engine = context.repository(settings).engine  # also migrates a new database
+    store = JobStore(engine)
     app = celery_app(settings)
     pending = [(job_id, index, 1) for job_id, index in store.stale()]
     if resend:
@@ -149,6 +150,7 @@ def run_worker(settings: Settings, concurrency: int, pool: str = "prefork", logl
     if pending:
         send(app, pending)
         log.info("sent %d task(s) again for files left running or queued", len(pending))
+    engine.dispose()  # no pooled connection may be inherited by the pool processes forked next
     node = f"xuncha{os.getpid()}@{socket.gethostname()}"
     app.worker_main(["worker", f"--concurrency={max(1, concurrency)}", f"--pool={pool}", f"--loglevel={loglevel}",
                      f"--hostname={node}", f"--queues={QUEUE}", "--without-gossip", "--without-mingle",
