@@ -287,6 +287,36 @@ def variants(s) -> dict[str, np.ndarray]:
     return v
 
 
+def latency(texts, parts: Components, queries: int = 40) -> dict[str, float]:
+    """p50 (ms) of one search on a real calibrated index over ``texts``, previous default vs new
+    default, same queries (fresh texts: a suffix per run, so no item cache is hit; their e5 vectors
+    are computed first, so both sides time the search and the tagger, not the e5 model)."""
+    from index.hybrid import Entry, HybridIndex
+    from service.search import PREVIOUS_WITH_ITEMS, search_configuration
+
+    stamp = time.strftime("%H%M%S")
+    asked = [f"{t[:40]}（{stamp}-{i}）" for i, t in enumerate(texts[:queries])]
+    e5 = parts.e5
+    e5.embed_queries(asked)
+    out = {}
+    for name, config, items_fn, gate_fn in (
+            ("previous default", PREVIOUS_WITH_ITEMS, parts.raw_items_fn, None),
+            ("new default", search_configuration(True), parts.items_fn, parts.gate_fn)):
+        index = HybridIndex(e5.embed_queries, e5.embed_queries, e5.dim, fusion="calibrated",
+                            calibration=config.calibration, items_fn=items_fn, item_ids=parts.item_ids,
+                            gate_fn=gate_fn)
+        index.add([Entry(i, t) for i, t in enumerate(texts)])
+        index.warm()
+        index.search(asked[0], 10)
+        times = []
+        for query in asked[1:]:
+            started = time.perf_counter()
+            index.search(query, 10)
+            times.append(time.perf_counter() - started)
+        out[name] = 1000.0 * float(np.median(times))
+    return out
+
+
 def fold_of(identifier: str) -> int:
     return hashlib.sha1(identifier.encode("utf-8")).digest()[0] % 2
 
@@ -298,6 +328,7 @@ def main(argv=None) -> None:
                         help="only the choose half: the report half is measured once with xuncha eval")
     parser.add_argument("--folds", action="store_true", help="also print MRR on two query folds")
     parser.add_argument("--top", type=int, default=0, help="print only the best N variants (0: all)")
+    parser.add_argument("--latency", action="store_true", help="also time one search, previous vs new default")
     args = parser.parse_args(argv)
     from nlp.checklist import load_checklist
 
@@ -330,6 +361,9 @@ def main(argv=None) -> None:
         if args.folds:
             line += "".join(f"{m / b:>9.2f}" for m, b in zip(row[4:], bm25_folds))
         print(line)
+    if args.latency:
+        for name, ms in latency(texts, parts).items():
+            print(f"p50 of one search ({name}, {len(texts)} entries): {ms:.1f} ms")
 
 
 if __name__ == "__main__":

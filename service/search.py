@@ -20,6 +20,7 @@ The database is the source of truth; each :class:`SearchService` is a *replica* 
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -112,7 +113,13 @@ class ItemDistributions:
     """The trained tagger's checklist profile of a text (:func:`index.hybrid.checklist_profiles` of
     its item distribution and, with ``discipline_share``, its discipline distribution), as an
     embedder (so the on-disk vector cache keeps it between runs; the key includes the model file's
-    identity and the profile's make-up). ``finding_probability`` is the query gate."""
+    identity and the profile's make-up). ``finding_probability`` is the query gate.
+
+    One tagging pass gives all three (the tagger's public ``tag`` on a copy of it that ranks every
+    item): the probabilities of the texts just profiled are kept for the gate, so a new query is
+    tagged once, not three times."""
+
+    MEMO = 1024
 
     def __init__(self, tagger, identity: str, discipline_share: float = 0.0, raw: bool = False) -> None:
         self._tagger = tagger
@@ -121,27 +128,43 @@ class ItemDistributions:
         kind = "items" if raw else f"profile-d{self.discipline_share:g}"
         self.name = f"{kind}:{identity}"
         self.item_ids = list(tagger.item_ids_)
-        self.dim = len(self.item_ids) + (len(self._disciplines()) if self.discipline_share else 0)
-
-    def _disciplines(self) -> list[str]:
-        return sorted({str(item.discipline) for item in self._tagger.checklist.items})
+        self._column = {item_id: j for j, item_id in enumerate(self.item_ids)}
+        self._all = copy.copy(tagger)  # shares the fitted models; ranks every item
+        self._all.top_k = len(self.item_ids)
+        self._disciplines = sorted({str(item.discipline) for item in tagger.checklist.items})
+        self.dim = len(self.item_ids) + (len(self._disciplines) if self.discipline_share else 0)
+        self._finding: dict[str, float] = {}
+        self._memo_lock = threading.Lock()
 
     def embed_queries(self, texts):
         texts = list(texts)
-        items = np.asarray(self._tagger.predict_items(texts), dtype=np.float32)
         if self.raw:
-            return items
-        discipline = None
-        if self.discipline_share:
-            names = self._disciplines()
-            discipline = np.array([[r.discipline_scores.get(d, 0.0) for d in names]
-                                   for r in self._tagger.tag(texts, evidence=False)], dtype=np.float32)
-        return checklist_profiles(items, discipline, self.discipline_share)
+            return np.asarray(self._tagger.predict_items(texts), dtype=np.float32)
+        results = self._all.tag(texts, evidence=False)
+        items = np.zeros((len(texts), len(self.item_ids)), dtype=np.float32)
+        for row, result in enumerate(results):
+            for item in result.checklist:
+                items[row, self._column[item.id]] = item.score
+        discipline = np.array([[r.discipline_scores.get(d, 0.0) for d in self._disciplines] for r in results],
+                              dtype=np.float32).reshape(len(texts), -1)
+        with self._memo_lock:
+            if len(self._finding) + len(texts) > self.MEMO:
+                self._finding.clear()
+            self._finding.update((t, float(r.finding_score)) for t, r in zip(texts[-self.MEMO:], results[-self.MEMO:]))
+        return checklist_profiles(items, discipline if self.discipline_share else None, self.discipline_share)
 
     embed_passages = embed_queries
 
     def finding_probability(self, texts) -> np.ndarray:
-        return np.asarray(self._tagger.predict_proba(list(texts)), dtype=np.float32)[:, 1]
+        """The tagger's probability that each text states a problem."""
+        texts = list(texts)
+        with self._memo_lock:
+            known = [self._finding.get(t) for t in texts]
+        missing = [t for t, p in zip(texts, known) if p is None]
+        if missing:
+            computed = iter(np.asarray(self._tagger.predict_proba(missing), dtype=np.float32)[:, 1].tolist())
+            known = [p if p is not None else next(computed) for p in known]
+        return np.asarray(known, dtype=np.float32)
 
 
 def build_search_service(settings) -> "SearchService":
