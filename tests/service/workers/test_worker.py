@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from api_fixtures import Api, running_api  # noqa: E402
+from test_queue import _until, _upload  # noqa: E402  (upload and poll helpers of the in-process queue tests)
 
 LEASE, VISIBILITY = 3, 4
 """Short enough that a killed worker's file is redelivered and taken over within seconds."""
@@ -59,22 +60,6 @@ def _count(api: Api, sql: str, **params) -> int:
             return connection.execute(text(sql), params).scalar_one()
     finally:
         engine.dispose()
-
-
-def _upload(client, inspection: int, files: list[tuple[str, bytes]]) -> dict:
-    response = client.post(f"/api/inspections/{inspection}/documents", files=[("files", f) for f in files])
-    assert response.status_code == 202, response.text
-    return response.json()
-
-
-def _until(client, job_id: str, test, timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if test(job):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} never reached the state: {job}")
 
 
 def test_uploads_are_ingested_by_a_worker_process(server, make_docx):
