@@ -45,6 +45,9 @@ CHECK_SECONDS = 0.5
 """A running file looks for a cancel and for small files to let through at most this often."""
 FAILED_STAGING_DAYS = 7
 """How long a failed job's staged uploads are kept for a retry (removed at the next start after)."""
+ORPHAN_UPLOAD_SECONDS = 3600
+"""A staged upload without a job is removed at a start once this old: another API process on the
+same data directory (``xuncha serve --workers N``) may still be receiving it."""
 PREEMPT_RATIO = 4
 """A queued file runs in between when the running one is estimated at least this many times larger."""
 OCR_PAGE_COST = 25
@@ -169,9 +172,9 @@ class JobRunner:
         """On start: files left running by a stopped process fail as interrupted (retryable; queued
         files stay queued and run); uploads that never became a job are removed, and so are those of
         jobs failed more than FAILED_STAGING_DAYS ago (their retry then answers 409)."""
-        for job_id in self.store.recover():
+        for job_id in self.store.recover(gone=process_gone):
             log.warning("job %s was interrupted; its running file marked failed (retryable)", job_id)
-        remove_stale_uploads(self.store, self.uploads)
+        remove_stale_uploads(self.store, self.uploads, orphan_age=ORPHAN_UPLOAD_SECONDS)
 
     def start(self) -> None:
         """Start the worker threads (once)."""
@@ -356,6 +359,28 @@ class JobRunner:
                          task.index)
                 self._run(small, depth=1, worker=running.worker)
                 running.deadline += self._clock() - began  # the small file's time is not this file's
+
+
+def process_gone(worker: str | None) -> bool:
+    """Whether the in-process worker thread named ``worker`` (``host:pid:thread``) belongs to a
+    process that has stopped: on this host, its pid no longer runs (or is this process: a pid used
+    again after a restart). A file claimed on another host is left to that host's own restart; one
+    claimed under a lease (a queue worker) is not a thread of an API process at all."""
+    if not worker:
+        return True
+    host, _, rest = worker.partition(":")
+    pid = rest.split(":", 1)[0]
+    if host != socket.gethostname()[:32] or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # a live process of another user
+        return False
+    return False
 
 
 def remove_stale_uploads(store: JobStore, uploads: UploadStore, orphan_age: float = 0.0) -> None:

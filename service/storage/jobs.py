@@ -20,6 +20,7 @@ are refused (:class:`ClaimLost`), so a file's outcome is recorded once, by its c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case, func, select, true, update
@@ -369,14 +370,23 @@ class JobStore:
             _refresh(session, job)
             return True
 
-    def recover(self) -> list[str]:
+    def recover(self, gone: Callable[[str | None], bool] | None = None) -> list[str]:
         """After a restart: files left running by the stopped process fail as interrupted
-        (retryable); queued files stay queued and run. Returns the ids of the jobs affected."""
+        (retryable); queued files stay queued and run. Returns the ids of the jobs affected.
+
+        ``gone(worker)``: whether the process that claimed a file has stopped; files of processes
+        still running (other API processes on one database) are left to them. None: all."""
         with self._sessions.begin() as session:
-            job_ids = sorted(set(session.scalars(select(JobFile.job_id).where(JobFile.status == "running"))))
+            running = session.execute(select(JobFile.id, JobFile.job_id, JobFile.worker)
+                                      .where(JobFile.status == "running")).all()
+            chosen = [(file_id, job_id) for file_id, job_id, worker in running if gone is None or gone(worker)]
+            job_ids = sorted({job_id for _, job_id in chosen})
             jobs = [_lock_job(session, job_id) for job_id in job_ids]  # in id order: no lock cycles
-            session.execute(update(JobFile).where(JobFile.status == "running").values(
-                status="error", code="interrupted", message=INTERRUPTED, finished_at=utcnow(), lease_until=None))
+            file_ids = [file_id for file_id, _ in chosen]
+            for start in range(0, len(file_ids), 500):
+                session.execute(update(JobFile).where(JobFile.id.in_(file_ids[start:start + 500]),
+                                                      JobFile.status == "running").values(
+                    status="error", code="interrupted", message=INTERRUPTED, finished_at=utcnow(), lease_until=None))
             for job in jobs:
                 _refresh(session, job)
             return job_ids

@@ -1,14 +1,16 @@
 """Background jobs: concurrent uploads, crash recovery and retry."""
 
+import os
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 
 from api_fixtures import api  # noqa: F401  (module-scoped server fixture)
 from conftest import MINUTES_LINES, PETITION_LINES
 from service import context
-from service.jobs import INTERRUPTED, JobRunner
+from service.jobs import INTERRUPTED, ORPHAN_UPLOAD_SECONDS, JobRunner
 from service.storage.jobs import JobStore
 
 
@@ -63,6 +65,8 @@ def test_an_interrupted_job_is_marked_retryable_and_retry_completes_it(api, make
     abandoned = api.home / "uploads" / uuid.uuid4().hex  # an upload cut off before its job was created
     abandoned.mkdir()
     (abandoned / "0").write_bytes(b"partial")
+    an_hour_ago = time.time() - ORPHAN_UPLOAD_SECONDS - 1  # younger ones may be another process's upload in progress
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
     JobRunner(store, ingestor=None, uploads_dir=api.home / "uploads").recover()  # what a restart does
     assert not abandoned.exists() and staging.exists()
     with api.client(token) as client:
