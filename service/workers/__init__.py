@@ -16,7 +16,9 @@ prefetch 1), so a worker killed mid-document leaves its task unacknowledged and 
 delivers it again (Redis: after ``XUNCHA_BROKER_VISIBILITY_SECONDS``). Tasks are idempotent: a file
 already finished is a no-op; a file running under a live lease (``XUNCHA_WORKER_LEASE_SECONDS``,
 renewed every third of it) makes the task wait and look again; a file whose lease ran out is
-taken over. Each document is stored in one transaction and a content hash already stored in the
+taken over (leases are times of the workers' clocks: keep the machines' clocks in step, e.g. NTP,
+well within a lease). A stopped worker (SIGTERM) finishes its running files first; SIGKILL leaves
+them to redelivery. Each document is stored in one transaction and a content hash already stored in the
 round makes a re-run a duplicate, so nothing is half-stored or stored twice. Small files go first
 (task priority by estimated cost) and a large running file lets much smaller queued files run in
 between, as in-process.
