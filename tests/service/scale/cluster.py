@@ -118,6 +118,16 @@ def start_worker(name: str, env: dict[str, str], directory: Path, *arguments: st
     return start(name, ["worker", *arguments], env, directory)
 
 
+def wait_worker(worker: Process, timeout: float = 120) -> float:
+    """Seconds until the Celery worker says it is ready to take tasks."""
+    started = time.monotonic()
+    while " ready." not in worker.log_text():
+        if not worker.alive() or time.monotonic() - started > timeout:
+            raise RuntimeError(f"{worker.name} did not start\n{worker.log_tail()}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
 def wait_ready(server: Process, token: str, timeout: float = 240) -> float:
     """Seconds until the server answers and its search index is ready (``GET /api/startup``)."""
     started = time.monotonic()
