@@ -135,8 +135,8 @@ PAGES = [
     ("/analysis", "analysis.html", "analysis", None, {}),
     ("/inspections/{inspection_id:int}/recheck", "recheck.html", "inspections", None, {}),
     ("/profiles", "profiles.html", "profiles", None, {}),
-    ("/profiles/units/{unit}", "profile_unit.html", "profiles", None, {}),
-    ("/profiles/people/{name}", "profile_person.html", "profiles", None, {}),
+    ("/profiles/units/{unit}", "profile.html", "profiles", None, {"kind": "unit"}),
+    ("/profiles/people/{name}", "profile.html", "profiles", None, {"kind": "person"}),
 ]
 
 

@@ -7,29 +7,23 @@ reason, and the earlier problems never 销号. Screenshots go to ``tmp_path`` (a
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import sqlite3
 import sys
-import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service" / "rectification"))
-from ledger_world import CAR, EVIDENCE, GIFTS, TENDER, WORDINGS, build_round, write_docx  # noqa: E402
-from web_fixtures import browser, login, new_page, running_server  # noqa: E402,F401  (fixtures)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service" / "profiles"))
+from ledger_world import CAR, GIFTS, TENDER, WORDINGS, write_docx  # noqa: E402
+from profile_world import PERSON, PETITION_2, TODAY, UNIT, first_round, tag_lines, upload  # noqa: E402,F401
+from test_rectification_web import _wait, server  # noqa: E402,F401  (a server with an injectable ledger clock)
+from web_fixtures import browser, login, new_page  # noqa: E402,F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api").expect
 TEAM = "回头看页面组"
-UNIT, PERSON = "柳河镇", "冯某某"
-TODAY = date(2025, 6, 1)
-PETITION_2 = ["举报信", "县委巡察组：", "我反映柳河镇农业服务中心主任冯某某的问题：",
-              "一是2026年春耕化肥采购又没有招标，交给他亲戚开的农资店，合同金额十八万元；",
-              "二是他经常把单位的皮卡车开回自己家里用。", "举报人：一名群众", "2026年3月2日"]
 INTERVIEW_2 = ["个别谈话记录", "谈话对象：韩某某（柳河镇党政办主任）", "时间：2026年4月8日", "谈话人：钱某、孙某",
                "韩某某：今年中秋节前镇里又拿办公经费买了月饼，分给各村的村干部过节。",
                "韩某某：国庆假期分管副镇长又把镇政府那辆越野车开回老家去了。",
@@ -38,63 +32,20 @@ SECOND = {"化肥": TENDER, "皮卡车": CAR, "月饼": GIFTS, "越野车": CAR,
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real server; findings get their items from a reviewer or from SQLite, no tagging on ingest."""
-    with running_server(tmp_path_factory.mktemp("recheck-web-home"), tag_on_ingest="false", ocr="false") as running:
-        running.app.state.rectification_clock = lambda: TODAY
-        yield running
-
-
-def _wait(client, job_id: str) -> dict:
-    for _ in range(900):
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError("job did not finish")
-
-
-def _tag(server, finding_id: int, item: str) -> None:
-    tags = json.dumps({"is_finding": True, "finding_score": 0.9, "labels": [item],
-                       "checklist": [{"id": item, "title": "", "score": 0.8}], "focus": 2})
-    db = sqlite3.connect(server.home / "xuncha.db")
-    with db:
-        db.execute("update findings set tags = ? where id = ?", (tags, finding_id))
-
-
-def _upload(client, inspection: int, path: Path) -> list[dict]:
-    job = _wait(client, client.post(f"/api/inspections/{inspection}/documents",
-                                    files=[("files", (path.name, path.read_bytes()))]).json()["id"])
-    assert job["status"] == "done", job
-    return client.get(f"/api/documents/{job['files'][0]['document_id']}").json()["findings"]
-
-
-@pytest.fixture(scope="module")
 def world(server, tmp_path_factory):
     """Two rounds of 柳河镇 (see the module docstring); returns tokens and ids."""
+    server.clock["today"] = TODAY
     tokens = {"writer": server.add_user("回头看页面员", TEAM), "admin": server.add_user("回头看页面审批人", "巡察办", role="admin")}
     files = tmp_path_factory.mktemp("recheck-web-files")
     with server.client(tokens["writer"]) as writer:
         writer.timeout = 600
-        first = build_round(writer, _wait, files, "柳河镇2025年第一轮")
-        ledger = writer.post(f"/api/inspections/{first['inspection']}/report/finalise", json={"deadline": "2025-06-05"})
-        assert ledger.status_code == 200, ledger.text
-        tasks = {t["item_id"]: t["id"] for t in ledger.json()["tasks"]}
-        assert writer.patch(f"/api/rectification-tasks/{tasks[TENDER]}",
-                            json={"person": f"{PERSON}（农业服务中心主任）"}).status_code == 200
-        evidence = write_docx(EVIDENCE, files / "公车整改说明.docx")
-        assert writer.post(f"/api/rectification-tasks/{tasks[CAR]}/evidence",
-                           files=[("files", (evidence.name, evidence.read_bytes()))]).status_code == 200
-        assert writer.post(f"/api/rectification-tasks/{tasks[CAR]}/submit").status_code == 200
+        first, tasks = first_round(writer, _wait, files)
         second = writer.post("/api/inspections", json={"name": "柳河镇2026年第一轮", "target_unit": UNIT}).json()["id"]
-        findings = _upload(writer, second, write_docx(PETITION_2, files / "再次举报.docx"))
-        findings += _upload(writer, second, write_docx(INTERVIEW_2, files / "韩某某谈话记录.docx"))
+        findings = upload(writer, _wait, second, write_docx(PETITION_2, files / "再次举报.docx"))
+        findings += upload(writer, _wait, second, write_docx(INTERVIEW_2, files / "韩某某谈话记录.docx"))
     with server.client(tokens["admin"]) as admin:
         assert admin.post(f"/api/rectification-tasks/{tasks[CAR]}/approve").json()["status"] == "closed"
-    ids = {}
-    for words, item in SECOND.items():
-        ids[words] = next(f["id"] for f in findings if words in f["text"])
-        _tag(server, ids[words], item)
+    ids = tag_lines(server.home / "xuncha.db", findings, SECOND)
     return {"tokens": tokens, "first": first["inspection"], "second": second, "tasks": tasks, "findings": ids}
 
 

@@ -189,52 +189,60 @@ def _scope(user: UserRecord, include_demo: bool):
     return Scope.of(_teams(user), include_demo)
 
 
-def _missing(audit: Auditor, action: str, what: str, name: str, message: str) -> ApiError:
-    audit(action, "not_found", object_type=what, object_id=name_digest(name))
-    return ApiError(404, "not_found", message)
+MISSING = {"unit": UNIT_MISSING, "person": PERSON_MISSING}
 
 
-def _unit(request: Request, svc: Services, user: UserRecord, audit: Auditor, unit: str, include_demo: bool, action: str):
-    from service.profiles import unit_profile
+def _profile(request: Request, svc: Services, user: UserRecord, audit: Auditor, what: str, name: str,
+             include_demo: bool, action: str):
+    """The profile of unit or person ``name`` as ``user`` sees it; 404 (audited) when they see nothing of it."""
+    from service.profiles import person_profile, unit_profile
 
-    if not unit.isprintable():  # control characters name nothing (and PostgreSQL refuses NUL)
-        raise _missing(audit, action, "unit", unit, UNIT_MISSING)
-    ledger = ledger_of(request, svc)
-    profile = unit_profile(svc.repository, svc.checklist, unit, _scope(user, include_demo), ledger.clock(),
-                           ledger.thresholds)
-    if profile.empty:
-        raise _missing(audit, action, "unit", unit, UNIT_MISSING)
+    profile = None
+    if name.isprintable():  # control characters name nothing (and PostgreSQL refuses NUL)
+        ledger = ledger_of(request, svc)
+        build = unit_profile if what == "unit" else person_profile
+        profile = build(svc.repository, svc.checklist, name, _scope(user, include_demo), ledger.clock(),
+                        ledger.thresholds)
+    if profile is None or profile.empty:
+        audit(action, "not_found", object_type=what, object_id=name_digest(name))
+        raise ApiError(404, "not_found", MISSING[what])
     return profile
 
 
-def _person(request: Request, svc: Services, user: UserRecord, audit: Auditor, name: str, include_demo: bool,
-            action: str):
-    from service.profiles import person_profile
-
-    if not name.isprintable():
-        raise _missing(audit, action, "person", name, PERSON_MISSING)
-    ledger = ledger_of(request, svc)
-    profile = person_profile(svc.repository, svc.checklist, name, _scope(user, include_demo), ledger.clock(),
-                             ledger.thresholds)
-    if profile.empty:
-        raise _missing(audit, action, "person", name, PERSON_MISSING)
-    return profile
+def _read(request: Request, svc: Services, user: UserRecord, audit: Auditor, what: str, name: str,
+          include_demo: bool) -> dict:
+    profile = _profile(request, svc, user, audit, what, name, include_demo, "profile.read")
+    audit("profile.read", object_type=what, object_id=name_digest(name))
+    return profile.as_json()
 
 
-def _leads(svc: Services, user: UserRecord, round_ids: list[int], names: dict[int, str], keep) -> list[dict]:
+def _leads(request: Request, svc: Services, user: UserRecord, audit: Auditor, what: str, name: str,
+           include_demo: bool) -> list[dict]:
+    """The leads of the profile's rounds (a person's: only those about them), from the leads cache."""
     from service.leads import round_leads
+    from service.profiles import lead_rounds, person_leads
 
+    profile = _profile(request, svc, user, audit, what, name, include_demo, "profile.leads")
+    names = {r.id: r.name for r in profile.rounds}
     teams = _teams(user)
     out = []
-    for inspection_id in round_ids:
+    for inspection_id in lead_rounds(profile):
         try:
             found = svc.leads.round(inspection_id, teams, lambda i=inspection_id: round_leads(
                 i, svc.search.synced(), svc.search.e5_embed, teams))
         except LookupError:  # deleted in between
             continue
+        if what == "person":
+            found = person_leads(found, profile.name)
         out.extend({**lead.as_json(), "inspection_id": inspection_id, "inspection": names[inspection_id]}
-                   for lead in keep(found))
+                   for lead in found)
+    audit("profile.leads", object_type=what, object_id=name_digest(name))
     return out
+
+
+def _list(request: Request, svc: Services, user: UserRecord, include_demo: bool):
+    ledger = ledger_of(request, svc)
+    return svc.repository, _scope(user, include_demo), ledger.clock(), ledger.thresholds
 
 
 @router.get("/units", response_model=list[UnitSummaryOut], responses=ERRORS,
@@ -243,8 +251,7 @@ def units(request: Request, q: str | None = Search, include_demo: bool = Demo,
           user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
     from service.profiles import list_units
 
-    ledger = ledger_of(request, svc)
-    found = list_units(svc.repository, _scope(user, include_demo), ledger.clock(), ledger.thresholds, q)
+    found = list_units(*_list(request, svc, user, include_demo), q)
     audit("profile.list", object_type="unit")
     return [vars(u) for u in found]
 
@@ -253,22 +260,14 @@ def units(request: Request, q: str | None = Search, include_demo: bool = Demo,
             summary="单位画像：各轮次巡察发现的问题、整改情况（红黄绿灯）和反复出现的问题")
 def unit(unit: Name, request: Request, include_demo: bool = Demo, user: UserRecord = Depends(current_user),
          audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
-    profile = _unit(request, svc, user, audit, unit, include_demo, "profile.read")
-    audit("profile.read", object_type="unit", object_id=name_digest(profile.unit))
-    return profile.as_json()
+    return _read(request, svc, user, audit, "unit", unit, include_demo)
 
 
 @router.get("/units/{unit}/leads", response_model=list[ProfileLeadOut], responses=ERRORS,
             summary="单位画像中的问题线索（该单位各巡察轮次的线索建议）")
 def unit_leads(unit: Name, request: Request, include_demo: bool = Demo, user: UserRecord = Depends(current_user),
                audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
-    from service.profiles import lead_rounds
-
-    profile = _unit(request, svc, user, audit, unit, include_demo, "profile.leads")
-    names = {r.id: r.name for r in profile.rounds}
-    found = _leads(svc, user, lead_rounds(profile), names, lambda leads: leads)
-    audit("profile.leads", object_type="unit", object_id=name_digest(profile.unit))
-    return found
+    return _leads(request, svc, user, audit, "unit", unit, include_demo)
 
 
 @router.get("/people", response_model=PeopleOut, responses=ERRORS,
@@ -278,8 +277,7 @@ def people(request: Request, q: str | None = Search, limit: int = Query(200, ge=
            svc: Services = Depends(services)):
     from service.profiles import list_people
 
-    ledger = ledger_of(request, svc)
-    found, total = list_people(svc.repository, _scope(user, include_demo), ledger.clock(), ledger.thresholds, q, limit)
+    found, total = list_people(*_list(request, svc, user, include_demo), q, limit)
     audit("profile.list", object_type="person")
     return {"total": total, "people": [vars(p) for p in found]}
 
@@ -288,20 +286,11 @@ def people(request: Request, q: str | None = Search, limit: int = Query(200, ge=
             summary="人员画像：被反映、谈话、问题涉及和整改责任的全部记录")
 def person(name: Name, request: Request, include_demo: bool = Demo, user: UserRecord = Depends(current_user),
            audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
-    profile = _person(request, svc, user, audit, name, include_demo, "profile.read")
-    audit("profile.read", object_type="person", object_id=name_digest(profile.name))
-    return profile.as_json()
+    return _read(request, svc, user, audit, "person", name, include_demo)
 
 
 @router.get("/people/{name}/leads", response_model=list[ProfileLeadOut], responses=ERRORS,
             summary="人员画像中的问题线索（涉及此人的线索建议）")
 def person_leads(name: Name, request: Request, include_demo: bool = Demo, user: UserRecord = Depends(current_user),
                  audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
-    from service.profiles import lead_rounds
-    from service.profiles import person_leads as about
-
-    profile = _person(request, svc, user, audit, name, include_demo, "profile.leads")
-    names = {r.id: r.name for r in profile.rounds}
-    found = _leads(svc, user, lead_rounds(profile), names, lambda leads: about(leads, profile.name))
-    audit("profile.leads", object_type="person", object_id=name_digest(profile.name))
-    return found
+    return _leads(request, svc, user, audit, "person", name, include_demo)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,44 +17,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rectification"))
 from api_fixtures import api  # noqa: E402,F401  (module-scoped server fixture)
-from ledger_world import CAR, EVIDENCE, GIFTS, TENDER, WORDINGS, build_round, write_docx  # noqa: E402
+from ledger_world import CAR, GIFTS, TENDER, WORDINGS, write_docx  # noqa: E402
+from profile_world import PERSON, PETITION_2, TODAY, UNIT, first_round, tag_lines, upload  # noqa: E402
 
 from service.api.routers.profiles import name_digest  # noqa: E402
 
 TEAM, OTHER_TEAM = "画像甲组", "画像乙组"
-UNIT, PERSON = "柳河镇", "冯某某"
-TODAY = date(2025, 6, 1)
-PETITION_2 = ["举报信", "县委巡察组：", "我反映柳河镇农业服务中心主任冯某某的问题：",
-              "一是2026年春耕化肥采购又没有招标，交给他亲戚开的农资店，合同金额十八万元；",
-              "二是他经常把单位的皮卡车开回自己家里用。", "举报人：一名群众", "2026年3月2日"]
 BUREAU = ["个别谈话记录", "谈话对象：邵某某（县农业农村局办公室主任）", "时间：2026年5月6日", "谈话人：钱某、孙某",
           "邵某某：局里给柳河镇拨付的高标准农田补助资金，有一部分被挪去修了镇政府的食堂。"]
 OTHER = ["个别谈话记录", "谈话对象：尹某某（柳河镇文化站站长）", "时间：2026年6月1日", "谈话人：陶某",
          "尹某某：文化站的活动经费有三万元被站里用来给干部买了节日购物卡。"]
 SECOND = {"化肥": "C5-04", "皮卡车": CAR}
-
-
-def _tag(api, finding_id: int, item: str) -> None:
-    tags = json.dumps({"is_finding": True, "finding_score": 0.9, "labels": [item],
-                       "checklist": [{"id": item, "title": "", "score": 0.8}], "focus": 2})
-    db = sqlite3.connect(api.home / "xuncha.db")
-    with db:
-        db.execute("update findings set tags = ? where id = ?", (tags, finding_id))
-
-
-def _upload(api, client, inspection: int, path: Path) -> list[dict]:
-    job = api.wait(client, client.post(f"/api/inspections/{inspection}/documents",
-                                       files=[("files", (path.name, path.read_bytes()))]).json()["id"])
-    assert job["status"] == "done", job
-    return client.get(f"/api/documents/{job['files'][0]['document_id']}").json()["findings"]
-
-
-def _tag_lines(api, findings: list[dict], plan: dict[str, str]) -> dict[str, int]:
-    ids = {}
-    for words, item in plan.items():
-        ids[words] = next(f["id"] for f in findings if words in f["text"])
-        _tag(api, ids[words], item)
-    return ids
 
 
 @pytest.fixture(scope="module")
@@ -64,29 +36,20 @@ def world(api, tmp_path_factory):
     tokens = {"writer": api.add_user("画像撰稿员", TEAM), "other": api.add_user("画像乙组员", OTHER_TEAM),
               "admin": api.add_user("画像审批人", "巡察办", "admin"), "analyst": api.add_user("画像分析员", "巡察办", "analyst")}
     files = tmp_path_factory.mktemp("profile-files")
+    db = api.home / "xuncha.db"
     with api.client(tokens["writer"]) as writer:
-        first = build_round(writer, api.wait, files, "柳河镇2025年第一轮")
-        ledger = writer.post(f"/api/inspections/{first['inspection']}/report/finalise",
-                             json={"deadline": "2025-06-05"})
-        assert ledger.status_code == 200, ledger.text
-        tasks = {t["item_id"]: t["id"] for t in ledger.json()["tasks"]}
-        assert writer.patch(f"/api/rectification-tasks/{tasks[TENDER]}",
-                            json={"person": f"{PERSON}（农业服务中心主任）"}).status_code == 200
-        evidence = write_docx(EVIDENCE, files / "公车整改说明.docx")
-        assert writer.post(f"/api/rectification-tasks/{tasks[CAR]}/evidence",
-                           files=[("files", (evidence.name, evidence.read_bytes()))]).status_code == 200
-        assert writer.post(f"/api/rectification-tasks/{tasks[CAR]}/submit").status_code == 200
+        first, tasks = first_round(writer, api.wait, files)
         second = writer.post("/api/inspections", json={"name": "柳河镇2026年第一轮", "target_unit": UNIT}).json()["id"]
-        found = _tag_lines(api, _upload(api, writer, second, write_docx(PETITION_2, files / "再次举报.docx")), SECOND)
+        found = tag_lines(db, upload(writer, api.wait, second, write_docx(PETITION_2, files / "再次举报.docx")), SECOND)
         bureau = writer.post("/api/inspections", json={"name": "农业农村局2026年巡察", "target_unit": "县农业农村局"}).json()["id"]
-        mention = _tag_lines(api, _upload(api, writer, bureau, write_docx(BUREAU, files / "邵某某谈话.docx")),
-                             {"食堂": "C5-04"})
+        mention = tag_lines(db, upload(writer, api.wait, bureau, write_docx(BUREAU, files / "邵某某谈话.docx")),
+                            {"食堂": "C5-04"})
     with api.client(tokens["admin"]) as admin:
         assert admin.post(f"/api/rectification-tasks/{tasks[CAR]}/approve").json()["status"] == "closed"
     with api.client(tokens["other"]) as other:
         theirs = other.post("/api/inspections", json={"name": "柳河镇文化站专项", "target_unit": UNIT}).json()["id"]
-        their_findings = _tag_lines(api, _upload(api, other, theirs, write_docx(OTHER, files / "尹某某谈话.docx")),
-                                    {"购物卡": "C2-01"})
+        their_findings = tag_lines(db, upload(other, api.wait, theirs, write_docx(OTHER, files / "尹某某谈话.docx")),
+                                   {"购物卡": "C2-01"})
     return {"tokens": tokens, "first": first, "second": second, "bureau": bureau, "theirs": theirs, "tasks": tasks,
             "found": found, "mention": mention["食堂"], "their_finding": their_findings["购物卡"]}
 
