@@ -28,7 +28,9 @@ class ProfileRound:
     demo: bool
     created_at: datetime
     documents: int = 0
+    """Documents of the round (rectification evidence not counted)."""
     findings: int = 0
+    """Findings of this round in the profile."""
     finalised: bool = False
     """Whether the round's report was finalised into a rectification ledger."""
 
@@ -76,7 +78,9 @@ class ProfileTask:
     status_label: str
     days_left: int
     warning: str | None
+    """green / yellow / red (None: closed, or the deadline is still far)."""
     evidence: int
+    """How many evidence documents (佐证材料) the task has."""
     approved_by: str | None
     approved_at: datetime | None
 
@@ -200,6 +204,7 @@ class UnitSummary:
     findings: int
     tasks: int
     open_tasks: int
+    """Tasks not 销号 yet."""
     red: int
     """Open tasks with a red warning (overdue)."""
     last_round: str | None

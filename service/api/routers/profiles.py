@@ -9,8 +9,8 @@ who has the name can find who looked it up.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -18,8 +18,10 @@ from pydantic import BaseModel, Field
 from service.api.deps import Auditor, auditor, current_user, services
 from service.api.errors import ApiError
 from service.api.routers.leads import LeadOut, _teams
-from service.api.routers.rectification import Status, ledger_of
+from service.api.routers.rectification import ledger_of
 from service.api.schemas import ERRORS
+from service.profiles.models import (PersonDocument, PersonSummary, ProfileFinding, ProfileRound, ProfileTask,
+                                     UnitSummary)
 from service.api.services import Services
 from service.security import UserRecord
 
@@ -27,7 +29,6 @@ router = APIRouter(prefix="/api/profiles", tags=["画像"])
 Name = Annotated[str, Path(min_length=1, max_length=200, description="单位名称或人员姓名（与材料中的写法一致）")]
 Demo = Query(False, description="包括示例巡察轮次")
 Search = Query(None, max_length=100, description="名称包含的文字")
-Light = Literal["green", "yellow", "red"] | None
 UNIT_MISSING = "没有找到该单位的画像（本人可见范围内没有相关巡察轮次、问题或整改任务）"
 PERSON_MISSING = "没有找到该人员的画像（本人可见范围内的材料没有涉及此人）"
 
@@ -35,60 +36,6 @@ PERSON_MISSING = "没有找到该人员的画像（本人可见范围内的材�
 class CountOut(BaseModel):
     key: int | str
     count: int
-
-
-class RoundOut(BaseModel):
-    id: int
-    name: str
-    team: str
-    target_unit: str | None
-    demo: bool
-    created_at: datetime
-    documents: int = Field(description="材料份数（不含整改佐证材料）")
-    findings: int = Field(description="本画像中来自该轮次的问题数")
-    finalised: bool = Field(description="报告是否已反馈定稿（已生成整改台账）")
-
-
-class FindingOut(BaseModel):
-    finding_id: int
-    document_id: int
-    filename: str
-    kind: str
-    inspection_id: int
-    inspection: str
-    target_unit: str | None
-    page: int | None
-    text: str = Field(description="问题原文（截取约 200 字）")
-    item_id: str
-    item_title: str
-    items: list[str]
-    focus: int | None
-    focus_label: str
-    discipline: str
-    date: str | None = Field(description="材料自身的日期（会议、谈话时间）")
-    year: int | None
-    review: str | None
-    relation: str = Field(description="单位画像：本单位巡察发现或其他轮次材料中提及；人员画像：本人或亲属关系")
-    persons: list[str]
-
-
-class TaskOut(BaseModel):
-    id: int
-    inspection_id: int
-    inspection: str
-    item_id: str
-    focus: int
-    problem: str
-    unit: str | None = Field(description="责任单位")
-    person: str | None = Field(description="责任人")
-    deadline: date
-    status: Status
-    status_label: str
-    days_left: int
-    warning: Light = Field(description="green 绿灯 / yellow 黄灯 / red 红灯；已销号或时限尚远时为空")
-    evidence: int = Field(description="佐证材料份数")
-    approved_by: str | None
-    approved_at: datetime | None
 
 
 class RepeatedItemOut(BaseModel):
@@ -102,28 +49,14 @@ class UnitProfileOut(BaseModel):
     unit_type: str
     today: date = Field(description="计算整改预警所用的日期")
     totals: dict[str, int]
-    rounds: list[RoundOut] = Field(description="巡察该单位的轮次（本人可见范围内）")
-    findings: list[FindingOut]
-    tasks: list[TaskOut] = Field(description="该单位各轮次的整改任务，以及责任单位为该单位的任务")
+    rounds: list[ProfileRound] = Field(description="巡察该单位的轮次（本人可见范围内）")
+    findings: list[ProfileFinding]
+    tasks: list[ProfileTask] = Field(description="该单位各轮次的整改任务，以及责任单位为该单位的任务")
     task_counts: dict[str, int]
     by_focus: list[CountOut]
     by_item: list[CountOut]
     repeated_items: list[RepeatedItemOut] = Field(description="在该单位两轮及以上巡察中都发现的清单条目")
     mentions_limited: bool
-
-
-class PersonDocumentOut(BaseModel):
-    document_id: int
-    filename: str
-    kind: str
-    inspection_id: int
-    inspection: str
-    target_unit: str | None
-    role: str = Field(description="被反映人或谈话对象")
-    position: str | None
-    unit: str | None
-    date: str | None
-    year: int | None
 
 
 class RoleCountOut(BaseModel):
@@ -138,39 +71,18 @@ class PersonProfileOut(BaseModel):
     positions: list[str] = Field(description="材料中写明的单位和职务")
     units: list[str] = Field(description="涉及的被巡察单位")
     totals: dict[str, int]
-    documents: list[PersonDocumentOut]
-    findings: list[FindingOut]
-    tasks: list[TaskOut]
+    documents: list[PersonDocument]
+    findings: list[ProfileFinding]
+    tasks: list[ProfileTask]
     task_counts: dict[str, int]
-    rounds: list[RoundOut]
+    rounds: list[ProfileRound]
     by_focus: list[CountOut]
     by_item: list[CountOut]
 
 
-class UnitSummaryOut(BaseModel):
-    unit: str
-    unit_type: str
-    rounds: int
-    findings: int
-    tasks: int
-    open_tasks: int = Field(description="未销号的整改任务数")
-    red: int = Field(description="亮红灯（逾期）的整改任务数")
-    last_round: str | None
-
-
-class PersonSummaryOut(BaseModel):
-    name: str
-    roles: list[str]
-    documents: int
-    findings: int
-    tasks: int
-    rounds: int
-    units: list[str]
-
-
 class PeopleOut(BaseModel):
     total: int = Field(description="符合条件的人员数")
-    people: list[PersonSummaryOut]
+    people: list[PersonSummary]
 
 
 class ProfileLeadOut(LeadOut):
@@ -245,7 +157,7 @@ def _list(request: Request, svc: Services, user: UserRecord, include_demo: bool)
     return svc.repository, _scope(user, include_demo), ledger.clock(), ledger.thresholds
 
 
-@router.get("/units", response_model=list[UnitSummaryOut], responses=ERRORS,
+@router.get("/units", response_model=list[UnitSummary], responses=ERRORS,
             summary="单位画像列表：本人可见的被巡察单位及其轮次数、问题数、整改任务数")
 def units(request: Request, q: str | None = Search, include_demo: bool = Demo,
           user: UserRecord = Depends(current_user), audit: Auditor = Depends(auditor), svc: Services = Depends(services)):
