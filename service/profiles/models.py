@@ -36,14 +36,20 @@ class ProfileRound:
 
 
 @dataclass
-class ProfileFinding:
-    finding_id: int
+class InDocument:
+    """Where something of a profile was read: a document of a round."""
+
     document_id: int
     filename: str
     kind: str
     inspection_id: int
     inspection: str
     target_unit: str | None
+
+
+@dataclass
+class ProfileFinding(InDocument):
+    finding_id: int
     page: int | None
     text: str
     """The finding's text, cut to about 200 characters."""
@@ -86,15 +92,9 @@ class ProfileTask:
 
 
 @dataclass
-class PersonDocument:
+class PersonDocument(InDocument):
     """A document whose header names the person: a petition reporting them, an interview with them."""
 
-    document_id: int
-    filename: str
-    kind: str
-    inspection_id: int
-    inspection: str
-    target_unit: str | None
     role: str
     position: str | None
     unit: str | None

@@ -138,8 +138,8 @@ def profile_finding(item: Counted, checklist: Checklist, round_: ProfileRound | 
     focus = entry.focus if entry else tags.get("focus")
     doc = item.document
     raw_date = doc.fields.get("date")
-    return ProfileFinding(item.finding.id, doc.id, doc.filename, doc.kind, doc.inspection_id,
-                          round_.name if round_ else "", round_.target_unit if round_ else None, item.finding.page,
+    return ProfileFinding(doc.id, doc.filename, doc.kind, doc.inspection_id, round_.name if round_ else "",
+                          round_.target_unit if round_ else None, item.finding.id, item.finding.page,
                           clip(item.finding.text), resolved[0], entry.title, resolved, focus,
                           checklist.focus.get(focus, UNKNOWN) if focus is not None else UNKNOWN,
                           entry.discipline or UNKNOWN, raw_date if isinstance(raw_date, str) else None, doc.year,
