@@ -179,8 +179,9 @@ _SUBSIDIES = ["低保", "危房改造", "耕地地力保护", "退耕还林", "�
 _PLACES_TO_EAT = ["农家乐", "县城酒店", "镇上饭馆", "度假山庄"]
 
 
-def petition_lines(n: int) -> list[str]:
-    """Petition ``n``: every one different (its own project, place, people, amounts, dates)."""
+def petition_lines(n: int, mark: str = "") -> list[str]:
+    """Petition ``n``: every one different (its own project, place, people, amounts, dates).
+    ``mark`` goes into every statement (e.g. a run's own code: texts no cache has seen)."""
     place = _PLACES[n % len(_PLACES)] + ("村" if n % 3 else "社区")
     head = _SURNAMES[n % len(_SURNAMES)] + _GIVEN[(n * 7) % len(_GIVEN)]
     relative = _SURNAMES[(n * 5 + 3) % len(_SURNAMES)] + _GIVEN[(n * 3 + 1) % len(_GIVEN)]
@@ -188,22 +189,23 @@ def petition_lines(n: int) -> list[str]:
     work = f"{place}第{n + 1}号{_WORKS[n % len(_WORKS)]}"
     year, month = 2020 + n % 5, 1 + n % 12
     amount = round(12 + (n * 37) % 300 / 3, 1)
+    note = f"（{mark}）" if mark else ""
     return [
         "举报信",
         "县委巡察组：",
         f"我反映{place}党支部书记{head}的问题：",
-        f"一是{year}年{month}月，{head}把{work}直接交给其亲属{relative}的公司施工，没有招标，工程款{amount}万元；",
-        f"二是{head}多次在{_PLACES_TO_EAT[n % len(_PLACES_TO_EAT)]}接受施工方宴请，吃喝费用{n % 9 + 2}千元拿到村里报销；",
-        f"三是{_SUBSIDIES[n % len(_SUBSIDIES)]}补贴名单里有{n % 6 + 2}户不符合条件，其中有{head}的亲戚；",
-        f"四是{place}集体的{n % 40 + 10}亩土地被{head}私下租给外地老板，租金没有入账。",
+        f"一是{year}年{month}月，{head}把{work}直接交给其亲属{relative}的公司施工，没有招标，工程款{amount}万元{note}；",
+        f"二是{head}多次在{_PLACES_TO_EAT[n % len(_PLACES_TO_EAT)]}接受施工方宴请，吃喝费用{n % 9 + 2}千元拿到村里报销{note}；",
+        f"三是{_SUBSIDIES[n % len(_SUBSIDIES)]}补贴名单里有{n % 6 + 2}户不符合条件，其中有{head}的亲戚{note}；",
+        f"四是{place}集体的{n % 40 + 10}亩土地被{head}私下租给外地老板，租金没有入账{note}。",
         f"举报人：{writer}",
         f"{year}年{month}月{n % 27 + 1}日",
     ]
 
 
-def document(n: int) -> tuple[str, bytes]:
+def document(n: int, mark: str = "") -> tuple[str, bytes]:
     """(file name, content) of petition ``n``: DOCX for every third one, UTF-8 text otherwise."""
-    lines = petition_lines(n)
+    lines = petition_lines(n, mark)
     if n % 3 == 2:
         import docx
 
