@@ -96,7 +96,9 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, path: Path) -> None:
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        # Several processes share the file (API processes, ingestion workers of one host): a writer
+        # waits its turn (sqlite3's default, 5 s, could fail a file's tagging under load).
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
         self._lock = threading.Lock()
 
