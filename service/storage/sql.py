@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import os
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, fields as dataclass_fields
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
@@ -110,12 +112,41 @@ def migrate(engine: Engine) -> None:
     or null every row pointing at it) and the keys are checked before the transaction commits."""
     if _at_heads(engine):
         return
-    from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     sqlite = engine.dialect.name == "sqlite"
+    with _sqlite_migration_lock(engine) if sqlite else nullcontext():
+        if sqlite and _at_heads(engine):
+            return  # another process migrated while this one waited
+        _upgrade(engine, config, sqlite)
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Processes starting together on one SQLite file (``xuncha serve`` and ``xuncha worker``, a CLI
+    command) migrate one after the other: an ``flock`` on a file beside the database (SQLite's own
+    locking does not cover the checks Alembic makes before it writes: the second failed with
+    "table inspections already exists")."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    path = Path(database)
+    descriptor = os.open(path.with_name(f".{path.name}.migrate.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # drops the lock
+
+
+def _upgrade(engine: Engine, config, sqlite: bool) -> None:
+    from alembic import command
+
     with engine.connect() as connection:
         if sqlite:  # outside any transaction, or SQLite ignores it
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
