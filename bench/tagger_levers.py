@@ -36,10 +36,12 @@ VARIANTS = {  # in the order they run
     "checklist now": {"checklist": "current"},
     "checklist now + knn 10": {"checklist": "current", "knn_k": 10},
     "checklist now + vector 1": {"checklist": "current", "vector_weight": 1.0},
+    "checklist now + vector 1 + knn 10 outside the heads": {"checklist": "current", "vector_weight": 1.0,
+                                                            "knn_k": 10, "knn_heads": False},
     "checklist now + vector 1 + knn 25": {"checklist": "current", "vector_weight": 1.0, "knn_k": 25},
 }
 THRESHOLDS = (0.5, 0.6, 0.7)
-HEAD_WEIGHTS = (0.5, 0.75, 1.0)
+HEAD_WEIGHTS = (0.25, 0.5, 0.75)
 
 
 class CachingTagger(FindingTagger):
@@ -58,7 +60,7 @@ def refit_levers(base: FindingTagger, params: dict, texts, labels, focus, discip
         tagger.checklist = load_checklist()
         tagger.item_focus_ = np.array([tagger.checklist.get(i).focus for i in tagger.item_ids_])
         tagger.item_discipline_ = np.array([tagger.checklist.get(i).discipline for i in tagger.item_ids_])
-    for name, value in {"vector_weight": 0.0, "knn_k": 0, **params}.items():
+    for name, value in {"vector_weight": 0.0, "knn_k": 0, "knn_heads": True, **params}.items():
         setattr(tagger, name, value)
     text_features, hits, similarity, vectors = views
     focus_targets, discipline_targets = tagger._head_targets(labels, focus, discipline)
@@ -72,7 +74,8 @@ def refit_levers(base: FindingTagger, params: dict, texts, labels, focus, discip
     weights = np.array([1.0 if rank == 0 else SECONDARY_WEIGHT for ids in labels for rank, _ in enumerate(ids)])
     tagger.mix_ = tagger._optimise_mix(held, hits, similarity, None if votes is None else votes.items,
                                        rows, targets, weights)
-    tagger._fit_heads(features, labels, focus_targets, discipline_targets)
+    tagger._fit_heads(tagger._head_features(features, text_features, hits, similarity, vectors, votes),
+                      labels, focus_targets, discipline_targets)
     return tagger
 
 
@@ -117,6 +120,7 @@ def main() -> None:
     parser.add_argument("data", nargs="+", type=Path)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/tagger-levers.joblib"))
     parser.add_argument("--only", nargs="*", help="names of VARIANTS to run")
+    parser.add_argument("--save", type=Path, help="keep each variant here as <name>.joblib (for error analysis)")
     args = parser.parse_args()
     settings = get_settings()
     checklist = load_checklist()
@@ -155,6 +159,10 @@ def main() -> None:
         tagger = refit_levers(base, params, texts, resolved, focus, discipline, views, base.held_cache)
         print(f"== {name} {params} refitted in {time.perf_counter() - started:.0f}s", flush=True)
         report(name, tagger, choose, dev)
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            tagger.embed = None
+            joblib.dump(tagger, args.save / f"{name.replace(' ', '_')}.joblib")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The finding tagger: checklist items, 三个聚焦 and discipline for each candidate finding.
 
-A scikit-learn estimator combining three kinds of evidence:
+A scikit-learn estimator combining four kinds of evidence:
 
 * lexical — TF-IDF over jieba words and character 1–3 grams, sentence-form cues
   (``nlp.registers``: exhortation, quote, question, heading… against stated problems), and hits
@@ -8,11 +8,16 @@ A scikit-learn estimator combining three kinds of evidence:
 * supervised — logistic regression for "is this a finding" (over everything) and for the
   checklist item (multinomial over the text features);
 * semantic — cosine similarity of the text to every item's prototype (mean embedding of its
-  title, manifestations and synonyms) from an injected embedder, z-scored per text.
+  title, manifestations and synonyms) from an injected embedder, z-scored per text; the text's
+  e5 vector itself (``vector_weight``) as features of the finding model and the heads;
+* neighbours — a vote of the ``knn_k`` most similar training texts (softmax of cosine): the share
+  of findings among them and, among their findings, the share of each item, focus and
+  discipline (left out of its own vote while fitting).
 
-An item's logit is the text model's logit plus one weight times its keyword hits and one weight
-times its prototype similarity; the two weights and a temperature are fitted for log-loss on a
-held-out fifth of the labelled texts, so item probabilities are calibrated. The finding model is
+An item's logit is the text model's logit plus one weight times its keyword hits, one weight
+times its prototype similarity and one times its kNN vote; the weights and a temperature are
+fitted for log-loss on a held-out fifth of the labelled texts, so item probabilities are
+calibrated. Models saved before the vectors and votes existed load and tag as they did. The finding model is
 calibrated by cross-validated sigmoid. 三个聚焦 and discipline each have a model of their own,
 trained on the focus and discipline the data states (an item implies its focus only most of the
 time), blended with the item distribution summed by each item's focus and discipline.
@@ -131,8 +136,8 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
                  c_items: float = 20.0, c_finding: float = 4.0, c_heads: float = 4.0,
                  semantic_weight: float = 0.1, threshold: float = 0.5, calibrate_items: bool = True,
                  cue_weight: float = 1.0, head_weight: float = 0.5, kind_thresholds: dict | None = None,
-                 vector_weight: float = 0.0, knn_k: int = 0, knn_temperature: float = 0.05,
-                 random_state: int = 0) -> None:
+                 vector_weight: float = 1.0, knn_k: int = 10, knn_temperature: float = 0.05,
+                 knn_heads: bool = True, random_state: int = 0) -> None:
         self.checklist = checklist
         self.embed = embed
         self.top_k = top_k
@@ -148,6 +153,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self.vector_weight = vector_weight
         self.knn_k = knn_k
         self.knn_temperature = knn_temperature
+        self.knn_heads = knn_heads
         self.random_state = random_state
 
     # ----- features
@@ -322,7 +328,8 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             if held is not None:
                 self.mix_ = self._optimise_mix(held, hits, similarity, item_votes, rows, targets, weights)
         self._fit_item_model(text_features, rows, targets, weights, descriptions_x, np.array(description_targets))
-        self._fit_heads(features, labels, focus_targets, discipline_targets)
+        self._fit_heads(self._head_features(features, text_features, hits, similarity, vectors, votes),
+                        labels, focus_targets, discipline_targets)
         self.classes_ = np.array([False, True])
         return self
 
@@ -400,6 +407,13 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
                                        else item.discipline))
         return focus_targets, discipline_targets
 
+    def _head_features(self, features, text_features, hits, similarity, vectors, votes):
+        """What the focus and discipline heads read: the finding model's features, without the kNN
+        votes unless ``knn_heads``."""
+        if votes is None or getattr(self, "knn_heads", True):
+            return features
+        return self._finding_features(text_features, hits, similarity, vectors)
+
     def _fit_heads(self, features, labels, focus_targets, discipline_targets) -> None:
         """Focus and discipline models over the findings' features."""
         positives = [row for row, ids in enumerate(labels) if ids]
@@ -464,8 +478,9 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         features = self._finding_features(text_features, hits, similarity, vectors, votes)
         finding = self.finding_model_.predict_proba(features)[:, 1]
         items = self._item_probabilities(text_features, hits, similarity, votes)
-        all_focus = self._blend(self.focus_model_, features, items, self.item_focus_)
-        all_discipline = self._blend(self.discipline_model_, features, items, self.item_discipline_)
+        head_features = self._head_features(features, text_features, hits, similarity, vectors, votes)
+        all_focus = self._blend(self.focus_model_, head_features, items, self.item_focus_)
+        all_discipline = self._blend(self.discipline_model_, head_features, items, self.item_discipline_)
         results = []
         for row, text in enumerate(texts):
             order = np.argsort(-items[row])[: self.top_k]

@@ -35,7 +35,8 @@ def fitted(tmp_path_factory):
     stated = dict(focus=[e.focus for e in train], discipline=[e.discipline for e in train])
     levers = FindingTagger(checklist=checklist, embed=embedder.embed_queries, vector_weight=1.0, knn_k=5,
                            random_state=1).fit(*args, **stated)
-    plain = FindingTagger(checklist=checklist, embed=embedder.embed_queries, random_state=1).fit(*args, **stated)
+    plain = FindingTagger(checklist=checklist, embed=embedder.embed_queries, vector_weight=0.0, knn_k=0,
+                          random_state=1).fit(*args, **stated)
     return levers, plain, train, dev
 
 
@@ -95,3 +96,20 @@ def test_a_model_saved_before_the_levers_loads_and_tags_as_before(fitted, tmp_pa
     assert [r.checklist[0].id for r in after] == [r.checklist[0].id for r in before]
     assert np.allclose([r.finding_score for r in after], [r.finding_score for r in before])
     assert [(r.focus, r.discipline) for r in after] == [(r.focus, r.discipline) for r in before]
+
+
+def test_heads_can_be_kept_off_the_votes(fitted):
+    levers, plain, train, _ = fitted
+    outside = copy.copy(levers)
+    outside.knn_heads = False
+    texts = [e.text for e in train]
+    labels = [list(e.items) for e in train]
+    text_features, hits, similarity, vectors = outside._views(texts)
+    votes = outside._votes(vectors, exclude_self=True)
+    features = outside._finding_features(text_features, hits, similarity, vectors, votes)
+    head_features = outside._head_features(features, text_features, hits, similarity, vectors, votes)
+    assert head_features.shape[1] == plain.finding_model_.n_features_in_ + 384 < features.shape[1]
+    outside._fit_heads(head_features, labels, *outside._head_targets(labels, [e.focus for e in train],
+                                                                        [e.discipline for e in train]))
+    (result,) = outside.tag(["他长期和单位一名女下属保持不正当关系，还在外面租房同居"], evidence=False)
+    assert result.discipline == "生活纪律" and abs(sum(result.focus_scores.values()) - 1) < 1e-6
