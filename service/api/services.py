@@ -13,7 +13,7 @@ from service.batching import MicroBatcher
 from service.jobs import JobRunner
 from service.originals import OriginalStore
 from service.security import AuditLog, SecurityStore
-from service.security.throttle import LoginThrottle
+from service.security.throttle import LoginThrottle, SharedLoginThrottle
 from service.settings import Settings
 from service.storage import SqlRepository
 from service.storage.jobs import JobStore
@@ -107,7 +107,7 @@ def build_services(settings: Settings) -> Services:
         runner = JobRunner(jobs, ingestor, settings.uploads_dir, workers=settings.job_workers,
                            file_timeout=settings.file_timeout_seconds)
     services = Services(settings, repository, SecurityStore(engine), AuditLog(engine), Scopes(engine), jobs, runner,
-                        ingestor.originals, tag_lock=lock)
+                        ingestor.originals, throttle=SharedLoginThrottle(engine), tag_lock=lock)
     if settings.prepare_leads:
         runner.on_job_done = services.prepare_leads
     return services

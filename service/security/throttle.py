@@ -49,8 +49,14 @@ class LoginThrottle:
 
     def delay(self, name: str) -> float:
         """Seconds the next attempt for ``name`` waits before its password is checked."""
+        return self._backoff(self._failures_of(name))
+
+    def _failures_of(self, name: str) -> int:
         with self._lock:
-            extra = len(self._recent((name, None), time.monotonic())) - self.soft_after
+            return len(self._recent((name, None), time.monotonic()))
+
+    def _backoff(self, failures: int) -> float:
+        extra = failures - self.soft_after
         return 0.0 if extra < 0 else min(self.base_delay * 2 ** extra, self.max_delay)
 
     def failed(self, name: str, client: str | None) -> None:
@@ -66,3 +72,50 @@ class LoginThrottle:
         if client is not None:
             with self._lock:
                 self._failures.pop((name, client), None)
+
+
+class SharedLoginThrottle(LoginThrottle):
+    """The same limits counted across every API process on one database: the failed logins of an
+    existing account are in the audit log (``auth.login`` / ``failed`` with the client address), so
+    the counts are the larger of this process's and the log's. With ``xuncha serve --workers N`` or
+    several API machines, a guesser would otherwise get the limits once per process. Names that
+    are no account are counted in this process only (the log names nobody for them; there is no
+    account to protect either)."""
+
+    def __init__(self, engine, **limits) -> None:
+        super().__init__(**limits)
+        self._engine = engine
+
+    def _logged(self, name: str, client: str | None) -> int:
+        """Failed logins of account ``name`` within the window (from ``client`` since its last
+        successful login from there, when given)."""
+        from datetime import datetime, timedelta, timezone
+
+        from sqlalchemy import func, select
+        from sqlalchemy.orm import Session
+
+        from service.storage.security_models import AuditEntry
+
+        login = (AuditEntry.action == "auth.login") & (AuditEntry.user_name == name)
+        since = datetime.now(timezone.utc) - timedelta(seconds=self.window)
+        query = select(func.count()).select_from(AuditEntry).where(login, AuditEntry.outcome == "failed",
+                                                                   AuditEntry.at > since)
+        if client is not None:
+            client = client[:64]  # as the audit log stores it
+            last_success = (select(func.max(AuditEntry.at))
+                            .where(login, AuditEntry.client == client, AuditEntry.outcome == "ok").scalar_subquery())
+            query = query.where(AuditEntry.client == client,
+                                (last_success.is_(None)) | (AuditEntry.at > last_success))
+        try:
+            with Session(self._engine) as session:
+                return int(session.scalar(query) or 0)
+        except Exception:  # noqa: BLE001 - the database is down: this process's own counts still hold
+            return 0
+
+    def blocked(self, name: str, client: str | None) -> bool:
+        if client is None:
+            return False
+        return super().blocked(name, client) or self._logged(name, client) >= self.max_failures
+
+    def delay(self, name: str) -> float:
+        return self._backoff(max(self._failures_of(name), self._logged(name, None)))

@@ -128,6 +128,21 @@ def wait_worker(worker: Process, timeout: float = 120) -> float:
     return time.monotonic() - started
 
 
+def wait_up(server: Process, timeout: float = 120) -> float:
+    """Seconds until the server answers at all (its login page), the index possibly still building."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if not server.alive():
+            raise RuntimeError(f"{server.name} exited with code {server.process.returncode}\n{server.log_tail()}")
+        try:
+            if httpx.get(f"{server.base}/login", timeout=5).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{server.name} not up after {timeout:.0f} s\n{server.log_tail()}")
+
+
 def wait_ready(server: Process, token: str, timeout: float = 240) -> float:
     """Seconds until the server answers and its search index is ready (``GET /api/startup``)."""
     started = time.monotonic()
