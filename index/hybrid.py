@@ -1,8 +1,10 @@
 """Hybrid search: a faiss vector index and a BM25 index over the same entries, fused per query.
 
 Every hit explains itself: its vector and keyword scores and ranks, and the query words found
-in its text with their spans (for highlighting). Filters are predicates over each entry's
-metadata, turned into an id whitelist that every side honours.
+in its text with their spans (for highlighting). Filters are turned into an id whitelist that
+every side honours: a structured :class:`index.postings.MetaFilter` is resolved against metadata
+columns kept in step with the entries (no per-entry Python call, memoised per index version); a
+plain predicate over each entry's metadata is still accepted and walks every entry.
 
 Fusion ``"calibrated"`` (the service's default, chosen on the real-register set with
 ``python -m index.realdev``) adds up *absolute* per-signal scores instead of per-query ranks, so
@@ -25,6 +27,7 @@ import numpy as np
 from index.chars import CharNgramIndex
 from index.fusion import reciprocal_rank_fusion, weighted_fusion
 from index.keyword import KeywordIndex, matched_terms, query_tokens
+from index.postings import MetaFilter, MetaPostings, predicate_ids
 from index.vectors import VectorIndex, choose_kind, load_consistent
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
@@ -175,6 +178,7 @@ class HybridIndex:
         self.keywords = KeywordIndex()
         self.chars = CharNgramIndex()
         self.item_vectors: dict[int, np.ndarray] = {}
+        self.postings = MetaPostings()
 
     @property
     def uses_items(self) -> bool:
@@ -214,12 +218,17 @@ class HybridIndex:
         self.keywords.add(ids.tolist(), [e.text for e in entries])
         self._add_side_signals(entries, items)
         self.entries.update((e.id, e) for e in entries)
+        self.postings.put((e.id, e.meta) for e in entries)
 
     def update_meta(self, entries: Iterable[Entry]) -> None:
         """Replace the metadata of entries whose text is unchanged (nothing is re-indexed)."""
+        changed = []
         for entry in entries:
             if entry.id in self.entries:
                 self.entries[entry.id] = entry
+                changed.append((entry.id, entry.meta))
+        if changed:
+            self.postings.put(changed)
 
     def warm(self) -> None:
         """Build now what the keyword and character sides build lazily on their next search, so
@@ -240,14 +249,20 @@ class HybridIndex:
             for i in ids:
                 del self.entries[i]
                 self.item_vectors.pop(i, None)
+            self.postings.remove(ids)
         return len(ids)
 
-    def allowed(self, where: Callable[[dict], bool] | None) -> np.ndarray | None:
+    def allowed(self, where: MetaFilter | Callable[[dict], bool] | None) -> np.ndarray | None:
+        """The ids ``where`` accepts, in entry order (None: no filter). A :class:`MetaFilter` is
+        resolved from the metadata columns (memoised until the index changes); a plain predicate is
+        called on every entry's metadata."""
         if where is None:
             return None
-        return np.array([i for i, e in self.entries.items() if where(e.meta)], dtype=np.int64)
+        if isinstance(where, MetaFilter):
+            return self.postings.resolve(where)
+        return predicate_ids(((i, e.meta) for i, e in self.entries.items()), where)
 
-    def search(self, query: str, k: int = 10, where: Callable[[dict], bool] | None = None,
+    def search(self, query: str, k: int = 10, where: MetaFilter | Callable[[dict], bool] | None = None,
                mode: str = "hybrid") -> list[Hit]:
         if mode not in MODES:
             raise ValueError(f"未知的检索方式：{mode}（可选：{'、'.join(MODES)}）")
@@ -303,8 +318,9 @@ class HybridIndex:
             query_items = self._item_distributions([query])[0]
             if self.gate_fn is not None:
                 gate = min(max(float(np.asarray(self.gate_fn([query]), dtype=np.float32).ravel()[0]), 0.0), 1.0)
-            pool = list(self.item_vectors) if allowed is None else [i for i in allowed.tolist() if i in self.item_vectors]
-            if pool and exhaustive:
+            pool = ([] if not exhaustive else list(self.item_vectors) if allowed is None
+                    else [i for i in allowed.tolist() if i in self.item_vectors])
+            if pool:
                 similarity = np.vstack([self.item_vectors[i] for i in pool]) @ query_items
                 top = np.argsort(-similarity, kind="stable")[:depth]
                 candidates |= {pool[t] for t in top}
@@ -377,6 +393,8 @@ class HybridIndex:
         """Load entries (text + metadata) and rebuild BM25; vectors come from :meth:`load_vectors`."""
         entries = list(entries)
         self.entries = {e.id: e for e in entries}
+        self.postings = MetaPostings()
+        self.postings.put((e.id, e.meta) for e in entries)
         self.keywords = KeywordIndex([e.id for e in entries], [e.text for e in entries])
         self.chars = CharNgramIndex()
         self.item_vectors = {}
