@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from index.embeddings import CachedEmbedder, Embedder, create_embedder
 from index.hybrid import Calibration, Entry, Hit, HybridIndex, checklist_profiles, domain_vocabulary
+from index.postings import Atom, MetaFilter
 from index.replica import ReadWriteLock, ReplicaState, load_replica, save_replica
 from index.vectors import VectorIndex, VectorIndexError, choose_kind
 from nlp.checklist import Checklist
@@ -221,6 +222,22 @@ class SearchFilters:
             self.item is None or self.item in (meta.get("items") or []),
             self.team is None or meta.get("team") == self.team,
         ))
+
+    def structured(self, teams: set[str] | None = None) -> MetaFilter:
+        """The same test as ``_visible(meta, teams) and accepts(meta)``, as a :class:`MetaFilter` that
+        the index resolves from its metadata columns instead of calling a predicate per entry."""
+        clauses: list[tuple[Atom, ...]] = []
+        if teams is not None:
+            clauses.append((Atom("shared", "truthy"), Atom("team", "in", frozenset(teams))))
+        if not self.include_demo:
+            clauses.append((Atom("demo", "falsy"),))
+        for field, op, value in (("inspection", "eq", self.inspection), ("unit", "substr", self.unit),
+                                 ("year", "eq", self.year), ("kind", "eq", self.kind),
+                                 ("focus", "has", self.focus), ("item", "has", self.item),
+                                 ("team", "eq", self.team)):
+            if value is not None:
+                clauses.append((Atom("items" if field == "item" else field, op, value),))
+        return MetaFilter(tuple(clauses))
 
 
 def _visible(meta: dict, teams: set[str] | None) -> bool:
@@ -492,9 +509,9 @@ class SearchService:
             self.catch_up()
         filters = filters or SearchFilters()
         names = COLLECTIONS if collection == "all" else (collection,)
+        where = filters.structured(teams)  # resolved from metadata columns, memoised per index version
         hits: list[Hit] = []
         with self._lock.read():
             for name in names:
-                hits += self.indexes[name].search(
-                    query, k, where=lambda m: _visible(m, teams) and filters.accepts(m), mode=mode)
+                hits += self.indexes[name].search(query, k, where=where if where.clauses else None, mode=mode)
         return sorted(hits, key=lambda h: -h.score)[:k]

@@ -182,3 +182,38 @@ def test_near_duplicate_petitions_are_flagged(service, make_docx):
     assert result.exit_code == 0, result.output
     pairs = json.loads(result.stdout)
     assert [{p["first_file"], p["second_file"]} for p in pairs] == [{"first.docx", "again.docx"}]
+
+
+def test_structured_filters_give_the_hits_of_the_predicate_path(service, make_docx):
+    """Filters resolved from the index's metadata columns find what the per-entry predicate found,
+    after findings are added and reviewed (metadata changes); team scope holds."""
+    from service.search import COLLECTIONS, _visible
+
+    ingestor = context.ingestor(tag=False)
+    for team, name in (("一组", "第三轮"), ("二组", "第三轮二组")):
+        inspection = ingestor.repository.ensure_inspection(name, team).id
+        ingestor.ingest_path(make_docx(PETITION_LINES, f"{team}-scope.docx"), inspection)
+        ingestor.ingest_path(make_docx(INTERVIEW_LINES, f"{team}-talk.docx"), inspection)
+    service.refresh()
+
+    def walked(query, filters, teams):
+        hits = []
+        for name in COLLECTIONS:
+            hits += service.indexes[name].search(query, 8, where=lambda m: _visible(m, teams) and filters.accepts(m))
+        return [(h.id, h.meta["collection"], round(h.score, 6)) for h in sorted(hits, key=lambda h: -h.score)[:8]]
+
+    cases = [(SearchFilters(), {"一组"}), (SearchFilters(), {"二组"}), (SearchFilters(), None),
+             (SearchFilters(inspection="第三轮二组"), {"一组", "二组"}), (SearchFilters(team="一组"), {"二组"}),
+             (SearchFilters(unit="青石", year=2024), {"一组"}), (SearchFilters(kind="petition"), None),
+             (SearchFilters(include_demo=False), {"二组"}), (SearchFilters(item="C2-12"), None),
+             (SearchFilters(focus=2), {"一组"})]
+    findings = 0
+    for filters, teams in cases:
+        for query in ("年终补助", "公车私用", "副镇长"):
+            hits = service.search(query, 8, filters=filters, teams=teams)
+            assert [(h.id, h.meta["collection"], round(h.score, 6)) for h in hits] == walked(query, filters, teams)
+            assert all(h.meta.get("shared") or teams is None or h.meta["team"] in teams for h in hits)
+            findings += sum(h.meta["collection"] == "findings" for h in hits)
+    assert findings  # the comparison saw findings, not only shared cases
+    only_two = service.search("年终补助", 8, teams={"二组"}, collection="findings")
+    assert only_two and {h.meta["team"] for h in only_two} == {"二组"}
