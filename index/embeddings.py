@@ -105,8 +105,7 @@ class CachedEmbedder:
     def _key(self, role: str, text: str) -> str:
         return hashlib.sha1(f"{self.name}|{role}|{text}".encode()).hexdigest()
 
-    def _run(self, role: str, texts: Sequence[str], compute) -> np.ndarray:
-        keys = [self._key(role, t) for t in texts]
+    def _found(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for start in range(0, len(keys), 500):
@@ -114,6 +113,17 @@ class CachedEmbedder:
                 rows = self._db.execute(
                     f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+        return found
+
+    def lookup(self, role: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of those ``texts`` that are cached (role ``"q"`` or ``"p"``), computing
+        and storing nothing."""
+        keys = {self._key(role, t): t for t in texts}
+        return {keys[k]: v for k, v in self._found(list(keys)).items()}
+
+    def _run(self, role: str, texts: Sequence[str], compute) -> np.ndarray:
+        keys = [self._key(role, t) for t in texts]
+        found = self._found(keys)
         missing = sorted({i for i, k in enumerate(keys) if k not in found}, key=lambda i: i)
         unique_missing = list(dict.fromkeys(texts[i] for i in missing))
         if unique_missing:

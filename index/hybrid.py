@@ -163,13 +163,16 @@ class HybridIndex:
                  vector_weight: float = 0.5, kind: str | None = None, calibration: Calibration | None = None,
                  items_fn: EmbedFn | None = None, item_ids: Sequence[str] = (),
                  domain_words: frozenset[str] = frozenset(),
-                 gate_fn: Callable[[Sequence[str]], np.ndarray] | None = None) -> None:
+                 gate_fn: Callable[[Sequence[str]], np.ndarray] | None = None,
+                 query_items_fn: EmbedFn | None = None) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"未知的融合方式：{fusion}（可选：{'、'.join(FUSIONS)}）")
         self.embed_passages, self.embed_query, self.dim = embed_passages, embed_query, dim
         self.fusion, self.vector_weight, self.kind = fusion, vector_weight, kind
         self.calibration = calibration or DEFAULT_CALIBRATION
         self.items_fn, self.item_ids = items_fn, list(item_ids)
+        self.query_items_fn = query_items_fn or items_fn
+        """``items_fn`` for a query (e.g. memoised in memory instead of the on-disk cache of texts)."""
         self.gate_fn = gate_fn
         """Per query, a weight in [0, 1] of the item term (None: 1)."""
         self.domain_words = domain_words
@@ -184,9 +187,9 @@ class HybridIndex:
     def uses_items(self) -> bool:
         return self.items_fn is not None and self.fusion == "calibrated" and self.calibration.items > 0
 
-    def _item_distributions(self, texts: Sequence[str]) -> np.ndarray:
+    def _item_distributions(self, texts: Sequence[str], fn: EmbedFn | None = None) -> np.ndarray:
         """Unit-length checklist item distributions (cosine by inner product)."""
-        matrix = np.asarray(self.items_fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        matrix = np.asarray((fn or self.items_fn)(list(texts)), dtype=np.float32).reshape(len(texts), -1)
         return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
     def item_distributions(self, texts: Sequence[str]) -> np.ndarray | None:
@@ -315,7 +318,7 @@ class HybridIndex:
         query_items = None
         gate = 1.0
         if self.uses_items and self.item_vectors:
-            query_items = self._item_distributions([query])[0]
+            query_items = self._item_distributions([query], self.query_items_fn)[0]
             if self.gate_fn is not None:
                 gate = min(max(float(np.asarray(self.gate_fn([query]), dtype=np.float32).ravel()[0]), 0.0), 1.0)
             pool = ([] if not exhaustive else list(self.item_vectors) if allowed is None

@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +112,91 @@ def search_vocabulary(checklist: Checklist) -> frozenset[str]:
     return domain_vocabulary(phrases)
 
 
+class QueryMemo:
+    """Rows computed per query text (e5 vector, checklist profile), kept in memory for the last
+    ``size`` queries. Queries are not written to the on-disk caches of texts: a query is rarely
+    asked twice across processes, and each write was a SQLite commit on the search path."""
+
+    def __init__(self, compute, size: int = 2048) -> None:
+        self._compute, self.size = compute, size
+        self._rows: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def known(self, texts) -> np.ndarray | None:
+        """The rows of ``texts`` if every one is memoised, else None."""
+        with self._lock:
+            rows = [self._rows.get(t) for t in texts]
+        if not rows or any(r is None for r in rows):
+            return None
+        return np.vstack(rows)
+
+    def __call__(self, texts) -> np.ndarray:
+        texts = list(texts)
+        with self._lock:
+            found = {t: self._rows[t] for t in texts if t in self._rows}
+            for t in found:
+                self._rows.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            computed = np.asarray(self._compute(missing), dtype=np.float32).reshape(len(missing), -1)
+            with self._lock:
+                for t, row in zip(missing, computed):
+                    found[t] = self._rows[t] = row
+                while len(self._rows) > self.size:
+                    self._rows.popitem(last=False)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([found[t] for t in texts])
+
+
+def _read_through(cache: CachedEmbedder, role: str, compute):
+    """Rows of texts from ``cache`` where it holds them (stored findings searched for as queries,
+    e.g. by round leads), else computed by ``compute``; nothing is written to the cache."""
+    def rows(texts: list[str]) -> np.ndarray:
+        found = cache.lookup(role, texts)
+        missing = [t for t in texts if t not in found]
+        if missing:
+            found.update(zip(missing, np.asarray(compute(missing), dtype=np.float32).reshape(len(missing), -1)))
+        return np.vstack([found[t] for t in texts])
+
+    return rows
+
+
+def _uncached(embedder):
+    """The embedder behind any on-disk caches wrapped around it."""
+    while isinstance(embedder, CachedEmbedder):
+        embedder = embedder.inner
+    return embedder
+
+
+class _SparseRowLinear:
+    """A fitted linear model's ``decision_function`` for sparse rows of few non-zeros: gathers the
+    columns of ``coef_`` those rows use. scikit-learn multiplies a float64 row by the whole float32
+    coefficient matrix (items × features), which makes scipy copy it to float64 on every call (~40
+    ms for one query); the gather reads a few dozen columns. Same values (float32 → float64 is exact;
+    only the summation order differs)."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+        self.classes_ = model.classes_
+        self._coef = np.asarray(model.coef_)
+        self._intercept = np.asarray(model.intercept_, dtype=np.float64)
+
+    def decision_function(self, features) -> np.ndarray:
+        from scipy import sparse
+
+        rows = sparse.csr_matrix(features)
+        out = np.empty((rows.shape[0], self._coef.shape[0]), dtype=np.float64)
+        for r in range(rows.shape[0]):
+            lo, hi = rows.indptr[r], rows.indptr[r + 1]
+            out[r] = self._coef[:, rows.indices[lo:hi]].astype(np.float64) @ rows.data[lo:hi].astype(np.float64)
+        out += self._intercept
+        return out.ravel() if self._coef.shape[0] == 1 else out
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
 class ItemDistributions:
     """The trained tagger's checklist profile of a text (:func:`index.hybrid.checklist_profiles` of
     its item distribution and, with ``discipline_share``, its discipline distribution), as an
@@ -133,6 +219,9 @@ class ItemDistributions:
         self._column = {item_id: j for j, item_id in enumerate(self.item_ids)}
         self._all = copy.copy(tagger)  # shares the fitted models; ranks every item
         self._all.top_k = len(self.item_ids)
+        coef = getattr(getattr(tagger, "item_model_", None), "coef_", None)
+        if isinstance(coef, np.ndarray) and coef.ndim == 2 and hasattr(tagger.item_model_, "classes_"):
+            self._all.item_model_ = _SparseRowLinear(tagger.item_model_)
         self._disciplines = sorted({str(item.discipline) for item in tagger.checklist.items})
         self.dim = len(self.item_ids) + (len(self._disciplines) if self.discipline_share else 0)
         self._finding: dict[str, float] = {}
@@ -156,6 +245,19 @@ class ItemDistributions:
         return checklist_profiles(items, discipline if self.discipline_share else None, self.discipline_share)
 
     embed_passages = embed_queries
+
+    def share_query_vectors(self, memo: QueryMemo) -> None:
+        """Texts whose e5 query vector the search has just computed (``memo``) are not embedded
+        again by the tagger (same model, same role); others go to the tagger's own embedder."""
+        original = self._tagger.embed
+        if original is None:
+            return
+
+        def embed(texts):
+            rows = memo.known(texts)
+            return rows if rows is not None else original(texts)
+
+        self._all.embed = embed
 
     def finding_probability(self, texts) -> np.ndarray:
         """The tagger's probability that each text states a problem."""
@@ -190,7 +292,10 @@ def build_search_service(settings) -> "SearchService":
         embedder = shared if shared is not None else artefacts.embedder_for(settings)
     else:
         embedder = create_embedder(settings.search_embedding_backend, settings.search_embedding_model)
-    return SearchService(repository_for(settings), embedder, load_checklist(), settings.home, items=items)
+    service = SearchService(repository_for(settings), embedder, load_checklist(), settings.home, items=items)
+    if items is not None and tagger is not None and embedder is getattr(getattr(tagger, "embed", None), "__self__", None):
+        items.share_query_vectors(service.query_vectors)  # the tagger's own embedder: same vectors
+    return service
 
 
 def repository_for(settings) -> SqlRepository:
@@ -263,10 +368,15 @@ class SearchService:
         embed_passages = self.embedder.embed_queries if symmetric else self.embedder.embed_passages
         # the vector files are named by what they hold, so a change of embedder or role rebuilds them
         self.vector_signature = "".join(c if c.isalnum() else "_" for c in embedder.name) + ("-q" if symmetric else "-p")
+        self.query_vectors = QueryMemo(_read_through(self.embedder, "q", _uncached(embedder).embed_queries))
+        """e5 vectors of recent queries (shared with the tagger's profile of the query)."""
+        self.query_items = (QueryMemo(_read_through(self.items, "p", items.embed_queries))
+                            if items is not None else None)
         self.indexes = {name: HybridIndex(
-            embed_passages, self.embedder.embed_queries, self.embedder.dim, fusion=fusion,
+            embed_passages, self.query_vectors, self.embedder.dim, fusion=fusion,
             vector_weight=vector_weight, calibration=self.configuration.calibration,
             items_fn=None if self.items is None else self.items.embed_passages,
+            query_items_fn=self.query_items,
             item_ids=items.item_ids if items is not None else (),
             domain_words=search_vocabulary(checklist),
             gate_fn=items.finding_probability if items is not None and self.configuration.gated else None)
