@@ -71,12 +71,53 @@ def build(n: int, embed_query, items_fn, item_ids, rng: np.random.Generator):
     return index, time.perf_counter() - start
 
 
+def compare_tagging(n: int) -> None:
+    """Per query: e5 vector for the search then the tagger's checklist profile, as the service did
+    before (e5 through the on-disk caches, scikit-learn's decision function: the profile computed
+    by an unpatched copy of the tagger) and as it does now (one e5 vector shared in memory, the
+    column gather), alternating query by query so both see the same machine load. Wall and CPU ms."""
+    import copy
+
+    from service import artefacts
+    from service.search import ItemDistributions, QueryMemo, _uncached
+
+    tagger = artefacts.load_tagger()
+    cached = getattr(tagger.embed, "__self__", None)
+    before = ItemDistributions(tagger, "bench")
+    before._all = copy.copy(tagger)  # the tagger as it is: its own e5 call and decision function
+    before._all.top_k = len(before.item_ids)
+    vectors = QueryMemo(_uncached(cached).embed_queries)
+    after = ItemDistributions(tagger, "bench")
+    after.share_query_vectors(vectors)
+    run = time.time_ns() % 1_000_000
+    queries = [f"{q}（{run}-{i}）" for i, q in enumerate(synthetic_texts(2 * n + 4, seed=13))]
+    paths = {"before": lambda q: (cached.embed_queries([q]), before.embed_queries([q])),
+             "after": lambda q: (vectors([q]), after.embed_queries([q]))}
+    for name, path in paths.items():  # warm both
+        path(queries.pop())
+        path(queries.pop())
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
+    for i, query in enumerate(queries[:2 * n]):
+        name = ("before", "after")[i % 2]
+        wall, cpu = time.perf_counter(), time.process_time()
+        paths[name](query)
+        times[name].append((1000 * (time.perf_counter() - wall), 1000 * (time.process_time() - cpu)))
+    for name, rows in times.items():
+        wall, cpu = np.array(rows).T
+        print(f"query e5 + profile, {name:6}: wall p50 {np.percentile(wall, 50):6.1f} p99 {np.percentile(wall, 99):6.1f} ms"
+              f" | CPU p50 {np.percentile(cpu, 50):6.1f} ms ({len(rows)} queries)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--no-full-scan", action="store_true", help="skip the old exhaustive path")
+    parser.add_argument("--tagging", action="store_true",
+                        help="only time the query's e5 vector + checklist profile, before vs after, interleaved")
     args = parser.parse_args()
+    if args.tagging:
+        return compare_tagging(args.queries)
 
     import index.hybrid as hybrid
     from bench.tag import latencies  # per-call wall times in ms, as the tagging benchmark reports them

@@ -217,3 +217,46 @@ def test_structured_filters_give_the_hits_of_the_predicate_path(service, make_do
     assert findings  # the comparison saw findings, not only shared cases
     only_two = service.search("年终补助", 8, teams={"二组"}, collection="findings")
     assert only_two and {h.meta["team"] for h in only_two} == {"二组"}
+
+
+def test_a_query_is_embedded_once_and_profiled_as_the_tagger_would(service, home):
+    """The search's e5 vector of a new query is the one the tagger's profile of it reads (one e5 call),
+    nothing about the query is written to the on-disk caches, and the profile (with the item
+    model's column gather) equals the one the unpatched tagger computes."""
+    import copy
+    import sqlite3
+    import time
+
+    from service.search import ItemDistributions, _uncached
+
+    service.refresh()
+    profile = service.items.inner
+    engine = _uncached(profile._tagger.embed.__self__)._model
+    calls = []
+    original = engine.query
+
+    def counted(texts):
+        calls.append(list(texts) if not isinstance(texts, str) else [texts])
+        return original(texts)
+
+    def cached_rows():
+        with sqlite3.connect(home / "vectors.sqlite") as db:
+            return db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+
+    query = f"村干部优亲厚友把低保名额给亲戚{time.time_ns()}"
+    rows_before = cached_rows()
+    engine.query = counted
+    try:
+        assert service.search(query, 5)
+        assert service.search(query, 5)  # asked again: from memory
+    finally:
+        del engine.query
+    assert calls == [[query]]
+    assert cached_rows() == rows_before
+
+    plain = ItemDistributions(profile._tagger, "plain", profile.discipline_share)
+    plain._all = copy.copy(profile._tagger)  # the tagger's own e5 call and decision function
+    plain._all.top_k = len(plain.item_ids)
+    texts = [query, "过节收了老板的购物卡", "感谢社区帮我们修好了路灯"]
+    assert np.allclose(profile.embed_queries(texts), plain.embed_queries(texts), atol=1e-6)
+    assert np.allclose(profile.finding_probability(texts), plain.finding_probability(texts), atol=1e-9)
