@@ -164,7 +164,7 @@ class HybridIndex:
                  items_fn: EmbedFn | None = None, item_ids: Sequence[str] = (),
                  domain_words: frozenset[str] = frozenset(),
                  gate_fn: Callable[[Sequence[str]], np.ndarray] | None = None,
-                 query_items_fn: EmbedFn | None = None) -> None:
+                 query_items_fn: EmbedFn | None = None, filter_fields: Sequence[str] = ()) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"未知的融合方式：{fusion}（可选：{'、'.join(FUSIONS)}）")
         self.embed_passages, self.embed_query, self.dim = embed_passages, embed_query, dim
@@ -182,6 +182,8 @@ class HybridIndex:
         self.chars = CharNgramIndex()
         self.item_vectors: dict[int, np.ndarray] = {}
         self.postings = MetaPostings()
+        self.filter_fields = tuple(filter_fields)
+        """Metadata fields whose filter columns :meth:`warm` builds (others: on first use)."""
 
     @property
     def uses_items(self) -> bool:
@@ -242,6 +244,7 @@ class HybridIndex:
             self.chars._build()
         if len(self.vectors):
             self.vectors.ids()
+        self.postings.prepare(self.filter_fields)
 
     def remove(self, ids: Iterable[int]) -> int:
         ids = [int(i) for i in ids if int(i) in self.entries]

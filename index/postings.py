@@ -76,14 +76,6 @@ class MetaFilter:
         return MetaFilter(self.clauses + tuple(tuple(c) for c in clauses))
 
 
-def _hashable(value) -> bool:
-    try:
-        hash(value)
-        return True
-    except TypeError:
-        return False
-
-
 class _Column:
     """Value codes of one field per slot, and the distinct values behind the codes."""
 
@@ -94,12 +86,13 @@ class _Column:
         self.irregular: set[int] = set()  # slots whose value is unhashable
 
     def code(self, value) -> int:
-        if isinstance(value, list):  # lists (items, focus) test the same as tuples with every op
+        if value.__class__ is list:  # lists (items, focus) test the same as tuples with every op
             value = tuple(value)
-        if not _hashable(value):
+        key = (value.__class__, value)  # 1 and True (and 1.0) hash alike but are distinct values here
+        try:
+            found = self.code_of.get(key)
+        except TypeError:  # unhashable
             return _UNHASHABLE
-        key = (type(value), value)  # 1 and True (and 1.0) hash alike but are distinct values here
-        found = self.code_of.get(key)
         if found is None:
             found = self.code_of[key] = len(self.values)
             self.values.append(value)
@@ -201,13 +194,20 @@ class MetaPostings:
             self.__init__()
 
     # ----- resolving
+    def prepare(self, fields: Iterable[str]) -> None:
+        """Build the columns of these fields now (else on the first filter that reads them)."""
+        with self._lock:
+            for field in fields:
+                self._column(field)
+
     def _column(self, field: str) -> _Column:
         column = self.columns.get(field)
         if column is None:  # first use of this field: one walk, then kept in step
             column = _Column(len(self.ids))
-            for slot in range(self.size):
-                if self.alive[slot]:
-                    self._set_code(column, slot, self.metas[slot].get(field))
+            code = column.code
+            codes = [code(meta.get(field)) if meta is not None else _UNHASHABLE for meta in self.metas]
+            column.codes[: self.size] = codes
+            column.irregular = {s for s, c in enumerate(codes) if c == _UNHASHABLE and self.metas[s] is not None}
             self.columns[field] = column
         return column
 

@@ -376,7 +376,7 @@ class SearchService:
             embed_passages, self.query_vectors, self.embedder.dim, fusion=fusion,
             vector_weight=vector_weight, calibration=self.configuration.calibration,
             items_fn=None if self.items is None else self.items.embed_passages,
-            query_items_fn=self.query_items,
+            query_items_fn=self.query_items, filter_fields=("shared", "team"),  # every team-scoped search
             item_ids=items.item_ids if items is not None else (),
             domain_words=search_vocabulary(checklist),
             gate_fn=items.finding_probability if items is not None and self.configuration.gated else None)
