@@ -223,11 +223,10 @@ class KeywordIndex:
         if not query_ids:
             return empty
         scores = np.asarray(self._bm25.get_scores_from_ids(query_ids), dtype=np.float32)
-        hit = scores > 0
-        if allowed is not None:
-            hit &= np.isin(self._order, np.asarray(list(allowed) if not isinstance(allowed, np.ndarray)
-                                                   else allowed, dtype=np.int64))
-        candidates = np.flatnonzero(hit)
+        candidates = np.flatnonzero(scores > 0)
+        if allowed is not None:  # only the documents with a query word are looked up
+            candidates = candidates[np.isin(self._order[candidates], np.asarray(
+                list(allowed) if not isinstance(allowed, np.ndarray) else allowed, dtype=np.int64))]
         if not len(candidates):
             return empty
         k = min(int(k), len(candidates))
