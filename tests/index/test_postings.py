@@ -37,9 +37,11 @@ def random_filter(rng: random.Random) -> MetaFilter:
     return MetaFilter(tuple(rng.sample(pool, rng.randint(0, 4))))
 
 
-def test_resolve_equals_the_predicate_walk_through_adds_removes_and_updates():
+@pytest.mark.parametrize("prepared", [(), ("team", "shared", "year", "unit", "items", "focus", "kind", "demo")])
+def test_resolve_equals_the_predicate_walk_through_adds_removes_and_updates(prepared):
     rng = random.Random(5)
     postings, metas = MetaPostings(), {}
+    postings.prepare(prepared)  # columns kept in step from the first entry, or built on first use
     filters = [random_filter(rng) for _ in range(40)]
     for step in range(30):
         added = {rng.randint(1, 3000): random_meta(rng) for _ in range(rng.randint(50, 300))}
