@@ -70,6 +70,22 @@ def _zscore_rows(matrix: np.ndarray) -> np.ndarray:
     return (matrix - mean) / np.maximum(std, 1e-6)
 
 
+def linear_scores(model, features) -> np.ndarray:
+    """``model.decision_function(features)`` for a fitted linear model over sparse rows, reading
+    only the coefficient columns the rows use: scikit-learn multiplies by the whole float32
+    ``coef_`` (items × features), which makes scipy copy it to float64 on every call (~50 ms for a
+    single text). Same values up to summation order."""
+    coef = getattr(model, "coef_", None)
+    if not isinstance(coef, np.ndarray) or coef.ndim != 2 or not sparse.issparse(features):
+        return model.decision_function(features)
+    rows = sparse.csr_matrix(features)
+    columns = np.unique(rows.indices)
+    scores = (rows[:, columns].astype(np.float64) @ coef[:, columns].astype(np.float64).T
+              + np.asarray(model.intercept_, dtype=np.float64))
+    scores = np.asarray(scores)
+    return scores.ravel() if coef.shape[0] == 1 else scores
+
+
 @dataclass
 class Evidence:
     kind: str  # "keyword" | "word" | "similar"
@@ -348,7 +364,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
     def _item_logits(self, model, text_features, hits, similarity, mix, item_votes=None) -> np.ndarray:
         keyword_weight, similarity_weight, temperature = mix[:3]
         logits = np.full((text_features.shape[0], len(self.item_ids_)), -30.0)
-        logits[:, model.classes_] = model.decision_function(text_features)
+        logits[:, model.classes_] = linear_scores(model, text_features)
         logits = logits + keyword_weight * hits + similarity_weight * similarity
         if len(mix) > 3 and item_votes is not None:
             logits = logits + mix[3] * item_votes

@@ -169,34 +169,6 @@ def _uncached(embedder):
     return embedder
 
 
-class _SparseRowLinear:
-    """A fitted linear model's ``decision_function`` for sparse rows of few non-zeros: gathers the
-    columns of ``coef_`` those rows use. scikit-learn multiplies a float64 row by the whole float32
-    coefficient matrix (items × features), which makes scipy copy it to float64 on every call (~40
-    ms for one query); the gather reads a few dozen columns. Same values (float32 → float64 is exact;
-    only the summation order differs)."""
-
-    def __init__(self, model) -> None:
-        self._model = model
-        self.classes_ = model.classes_
-        self._coef = np.asarray(model.coef_)
-        self._intercept = np.asarray(model.intercept_, dtype=np.float64)
-
-    def decision_function(self, features) -> np.ndarray:
-        from scipy import sparse
-
-        rows = sparse.csr_matrix(features)
-        out = np.empty((rows.shape[0], self._coef.shape[0]), dtype=np.float64)
-        for r in range(rows.shape[0]):
-            lo, hi = rows.indptr[r], rows.indptr[r + 1]
-            out[r] = self._coef[:, rows.indices[lo:hi]].astype(np.float64) @ rows.data[lo:hi].astype(np.float64)
-        out += self._intercept
-        return out.ravel() if self._coef.shape[0] == 1 else out
-
-    def __getattr__(self, name):
-        return getattr(self._model, name)
-
-
 class ItemDistributions:
     """The trained tagger's checklist profile of a text (:func:`index.hybrid.checklist_profiles` of
     its item distribution and, with ``discipline_share``, its discipline distribution), as an
@@ -219,9 +191,6 @@ class ItemDistributions:
         self._column = {item_id: j for j, item_id in enumerate(self.item_ids)}
         self._all = copy.copy(tagger)  # shares the fitted models; ranks every item
         self._all.top_k = len(self.item_ids)
-        coef = getattr(getattr(tagger, "item_model_", None), "coef_", None)
-        if isinstance(coef, np.ndarray) and coef.ndim == 2 and hasattr(tagger.item_model_, "classes_"):
-            self._all.item_model_ = _SparseRowLinear(tagger.item_model_)
         self._disciplines = sorted({str(item.discipline) for item in tagger.checklist.items})
         self.dim = len(self.item_ids) + (len(self._disciplines) if self.discipline_share else 0)
         self._finding: dict[str, float] = {}

@@ -101,3 +101,21 @@ def test_small_talk_and_formalities_are_not_findings(small):
     assert [r.is_finding for r in neutral] == [False] * len(NEUTRAL)
     assert [r.is_finding for r in findings] == [True] * len(CLEAR_FINDINGS)
     assert max(r.finding_score for r in neutral) < min(r.finding_score for r in findings)
+
+
+def test_linear_scores_equal_decision_function_on_sparse_rows():
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    from nlp.tagger import linear_scores
+
+    generator = np.random.default_rng(0)
+    features = sparse.random(200, 500, density=0.02, format="csr", random_state=1)
+    targets = generator.integers(0, 6, size=200)
+    model = LogisticRegression(max_iter=300).fit(features, targets)
+    model.coef_ = model.coef_.astype(np.float32)  # as the tagger stores it
+    rows = features[:7]
+    assert np.allclose(linear_scores(model, rows), model.decision_function(rows), atol=1e-9)
+    assert linear_scores(model, features[:0]).shape == (0, 6)
+    binary = LogisticRegression(max_iter=300).fit(features, targets > 2)
+    assert np.allclose(linear_scores(binary, rows), binary.decision_function(rows), atol=1e-9)
