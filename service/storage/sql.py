@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, fields as dataclass_fields
 from pathlib import Path
@@ -68,9 +69,18 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+_HEADS_LOCK = threading.Lock()
+
+
 def _head_revisions() -> set[str] | None:
     """The heads of the revision files (read with ``ast``, without importing Alembic), or None when
-    a file cannot be read that way (then Alembic decides)."""
+    a file cannot be read that way (then Alembic decides). One thread at a time: CPython 3.11's
+    ``ast.parse`` can fail with "AST constructor recursion depth mismatch" when threads parse at once."""
+    with _HEADS_LOCK:
+        return _read_head_revisions()
+
+
+def _read_head_revisions() -> set[str] | None:
     revisions, parents = set(), set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         values = {}
