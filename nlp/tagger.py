@@ -25,11 +25,13 @@ time), blended with the item distribution summed by each item's focus and discip
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy import sparse
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -42,6 +44,9 @@ from nlp import lexicon, registers
 from nlp.checklist import Checklist
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
+# Independent scikit-learn fits while training (calibration folds, the two heads) run on up to this
+# many processes; the fitted models are the same as when run one after another.
+FIT_JOBS = max(1, min(3, os.cpu_count() or 1))
 SECONDARY_WEIGHT = 0.6
 MULTI_LABEL_MIN = 0.25
 # Frequent words that carry no meaning as evidence even when the item model weights them.
@@ -62,6 +67,24 @@ def lexical_form(text: str) -> str:
     dates and amounts say nothing about whether a sentence states a problem, and training data
     from one register would otherwise teach them as cues."""
     return re.sub(r"\d", "0", _LEADING_ENUMERATOR.sub("", text))
+
+
+def _same_threads():
+    """Worker processes use as many BLAS threads as this one: joblib would limit them to one, and
+    a different thread count sums in another order (finding scores then differ by ~1e-12)."""
+    from joblib import parallel_config
+    from threadpoolctl import threadpool_info
+
+    threads = max([pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"] or [1])
+    return parallel_config(backend="loky", inner_max_num_threads=threads)
+
+
+def _fit_head(features, targets: list, c: float) -> LogisticRegression | None:
+    """A focus or discipline head; None when the data states a single value: the item distribution
+    then decides alone."""
+    if len(set(targets)) < 2:
+        return None
+    return LogisticRegression(C=c, max_iter=1000, tol=1e-3).fit(features, np.array(targets))
 
 
 def _zscore_rows(matrix: np.ndarray) -> np.ndarray:
@@ -352,7 +375,10 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
     def _fit_finding(self, features, labels) -> None:
         is_finding = np.array([bool(ids) for ids in labels], dtype=int)
         base = LogisticRegression(C=self.c_finding, max_iter=3000, class_weight="balanced")
-        self.finding_model_ = CalibratedClassifierCV(base, method="sigmoid", cv=3).fit(features, is_finding)
+        # the three folds are independent fits: run on FIT_JOBS processes, same models as one by one
+        with _same_threads():
+            self.finding_model_ = CalibratedClassifierCV(base, method="sigmoid", cv=3, n_jobs=FIT_JOBS).fit(
+                features, is_finding)
 
     def _fit_item_model(self, text_features, rows, targets, weights, descriptions_x, description_targets) -> None:
         # Every item has description rows, so the classes match and the fit continues from the held-out one.
@@ -433,14 +459,15 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
     def _fit_heads(self, features, labels, focus_targets, discipline_targets) -> None:
         """Focus and discipline models over the findings' features."""
         positives = [row for row, ids in enumerate(labels) if ids]
-        self.focus_model_ = self._head(features[positives], [focus_targets[row] for row in positives])
-        self.discipline_model_ = self._head(features[positives], [discipline_targets[row] for row in positives])
+        rows = features[positives]
+        # two independent fits, side by side on FIT_JOBS processes (the same models as one by one)
+        with _same_threads():
+            self.focus_model_, self.discipline_model_ = Parallel(n_jobs=min(2, FIT_JOBS))(
+                delayed(_fit_head)(rows, [targets[row] for row in positives], self.c_heads)
+                for targets in (focus_targets, discipline_targets))
 
     def _head(self, features, targets: list) -> LogisticRegression | None:
-        """None when the data states a single value: the item distribution then decides alone."""
-        if len(set(targets)) < 2:
-            return None
-        return LogisticRegression(C=self.c_heads, max_iter=1000, tol=1e-3).fit(features, np.array(targets))
+        return _fit_head(features, targets, self.c_heads)
 
     def _blend(self, model, features, items: np.ndarray, item_values: np.ndarray) -> list[dict]:
         """Per text, ``{value: probability}``: the head's distribution blended with the item
