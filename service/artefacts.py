@@ -19,7 +19,6 @@ if TYPE_CHECKING:  # joblib and the tagger (scikit-learn) load only when a model
     from nlp.tagger import FindingTagger
 
 TAGGER_FILE = "tagger.joblib"
-VECTORS_DIR = Path(__file__).resolve().parents[1] / "corpora" / "vectors"
 TAGGER_META = "tagger.json"
 
 
@@ -40,38 +39,8 @@ def data_fingerprint(extra: bytes = b"") -> str:
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    """The configured embedder with the SQLite cache in the models directory and, below it, the
-    committed vectors of the repository's own texts (``corpora/vectors/``, same engine version only)."""
     return create_embedder(settings.embedding_backend, settings.embedding_model,
-                           cache=settings.models_dir / "embedding-cache.sqlite", store=VECTORS_DIR)
-
-
-def repository_texts() -> list[str]:
-    """The texts ``xuncha train`` and ``xuncha eval`` embed (as queries) from the repository: every
-    labelled example (both splits) and each checklist item's title, manifestations and synonyms
-    (the tagger's item descriptions). Never reviewer feedback or imported documents."""
-    from nlp.dataset import load_examples
-
-    texts = [text for item in load_checklist().items for text in (item.title, *item.manifestations, *item.synonyms)]
-    return list(dict.fromkeys(texts + [e.text for e in load_examples()]))
-
-
-def save_vectors(settings: Settings, directory: Path = VECTORS_DIR) -> tuple[Path | None, int, int]:
-    """Write a new shard into ``directory`` with the vectors of :func:`repository_texts` no shard
-    holds yet (read from the models directory's cache where present, else computed):
-    ``(path or None, vectors written, texts)``."""
-    from index.embeddings import CachedEmbedder
-    from index.vector_store import VectorStore, save_missing
-
-    embedder = create_embedder(settings.embedding_backend, settings.embedding_model,
-                               cache=settings.models_dir / "embedding-cache.sqlite")
-    identity = getattr(getattr(embedder, "inner", None), "identity", None)
-    if not isinstance(embedder, CachedEmbedder) or not identity:
-        raise ValueError(f"向量模型 {embedder.name} 没有版本标识，不能保存向量")
-    texts = repository_texts()
-    store = VectorStore(directory, identity, embedder.dim)
-    path, written = save_missing(store, "q", texts, embedder.embed_queries, embedder.inner.embed_queries)
-    return path, written, len(texts)
+                           cache=settings.models_dir / "embedding-cache.sqlite")
 
 
 def _atomic_dump(obj, path: Path) -> None:

@@ -14,11 +14,7 @@ from rich.table import Table
 from service.commands.common import console, err, read_jsonl_stdin
 
 
-def train(check: bool = typer.Option(False, "--check", help="只检查模型是否存在且与数据一致"),
-          save_vectors: bool = typer.Option(
-              False, "--save-vectors",
-              help="不训练，只把仓库中标注数据和负面清单的语义向量写入 corpora/vectors/ 的一个新分片"
-                   "（只含尚未保存的向量；模型目录的缓存里有的直接读取，其余现算），新克隆的仓库训练时直接使用")) -> None:
+def train(check: bool = typer.Option(False, "--check", help="只检查模型是否存在且与数据一致")) -> None:
     """用仓库中的负面清单和标注数据（训练集）以及审核反馈训练标注模型。"""
     from nlp.checklist import load_checklist
     from nlp.dataset import load_examples, train_dev
@@ -27,9 +23,6 @@ def train(check: bool = typer.Option(False, "--check", help="只检查模型是�
     from service.settings import get_settings
 
     settings = get_settings()
-    if save_vectors:
-        _save_vectors(settings)
-        return
     reviewed = feedback.training_examples(settings)
     fingerprint = artefacts.data_fingerprint(json.dumps([e.__dict__ for e in reviewed], ensure_ascii=False).encode())
     meta = artefacts.TaggerMeta.read(settings)
@@ -58,23 +51,6 @@ def train(check: bool = typer.Option(False, "--check", help="只检查模型是�
         fingerprint, checklist.version, embedder.name, len(train_examples), len(reviewed), round(seconds, 1)),
         settings)
     console.print(f"[green]训练完成[/]，用时 {seconds:.0f} 秒，模型已保存到 {path}")
-
-
-def _save_vectors(settings) -> None:
-    from service import artefacts
-
-    started = time.perf_counter()
-    try:
-        with console.status("读取或计算仓库文本的语义向量…"):
-            path, written, total = artefacts.save_vectors(settings)
-    except ValueError as error:
-        err.print(f"[red]{error}[/]")
-        raise typer.Exit(2)
-    seconds = time.perf_counter() - started
-    if path is None:
-        console.print(f"仓库文本 {total} 条的语义向量均已保存在 {artefacts.VECTORS_DIR}，无需新增（用时 {seconds:.0f} 秒）")
-    else:
-        console.print(f"已保存 {written} 条新向量（仓库文本共 {total} 条）到 {path}（用时 {seconds:.0f} 秒），请提交该文件")
 
 
 def tag(texts: list[str] = typer.Argument(None, help="要标注的文字；不提供时从标准输入读取 JSONL"),
