@@ -466,9 +466,6 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
                 delayed(_fit_head)(rows, [targets[row] for row in positives], self.c_heads)
                 for targets in (focus_targets, discipline_targets))
 
-    def _head(self, features, targets: list) -> LogisticRegression | None:
-        return _fit_head(features, targets, self.c_heads)
-
     def _blend(self, model, features, items: np.ndarray, item_values: np.ndarray) -> list[dict]:
         """Per text, ``{value: probability}``: the head's distribution blended with the item
         distribution summed by each item's value."""
