@@ -136,6 +136,8 @@ def main() -> None:
     inspection = repository.ensure_inspection("流程计时", "基准测试组").id
     tagger = context.finding_tagger(settings)
     tagger(["加载模型"])  # load models outside the timings
+    if not args.no_index:  # build the search service (models, the cases library) outside the timings too:
+        context.search_service(settings)  # a running server has it; "index" is then the per-document sync
 
     totals = Clock()
     baseline_total = 0.0
