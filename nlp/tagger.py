@@ -21,6 +21,9 @@ calibrated. Models saved before the vectors and votes existed load and tag as th
 calibrated by cross-validated sigmoid. 三个聚焦 and discipline each have a model of their own,
 trained on the focus and discipline the data states (an item implies its focus only most of the
 time), blended with the item distribution summed by each item's focus and discipline.
+
+A gate in front (``gate_threshold`` > 0): a text-only model of "is this a finding"; texts it all but
+rules out (procedure, form lines, headings) are tagged from their text alone and never embedded.
 """
 
 from __future__ import annotations
@@ -167,6 +170,19 @@ class Votes:
         return np.hstack([self.finding[:, None], self.focus, self.discipline])
 
 
+@dataclass
+class Inference:
+    """Per text: finding probability, item distribution, ``{value: probability}`` for focus and
+    discipline, the text features, and the e5 vector of each text that was embedded (by row)."""
+    finding: np.ndarray
+    items: np.ndarray
+    focus: list[dict]
+    discipline: list[dict]
+    text_features: sparse.csr_matrix
+    vectors: dict[int, np.ndarray]
+    deep: np.ndarray  # passed the gate (a text it rejects is never a finding)
+
+
 class FindingTagger(BaseEstimator, ClassifierMixin):
     """Tags texts against the checklist. ``fit(texts, labels)`` takes, per text, its item ids
     (primary first; empty for a text that is not a finding)."""
@@ -176,7 +192,8 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
                  semantic_weight: float = 0.1, threshold: float = 0.5, calibrate_items: bool = True,
                  cue_weight: float = 1.0, head_weight: float = 0.5, kind_thresholds: dict | None = None,
                  vector_weight: float = 1.0, knn_k: int = 10, knn_temperature: float = 0.05,
-                 knn_heads: bool = True, random_state: int = 0) -> None:
+                 knn_heads: bool = True, gate_threshold: float = 0.0, c_gate: float = 4.0,
+                 random_state: int = 0) -> None:
         self.checklist = checklist
         self.embed = embed
         self.top_k = top_k
@@ -193,6 +210,8 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self.knn_k = knn_k
         self.knn_temperature = knn_temperature
         self.knn_heads = knn_heads
+        self.gate_threshold = gate_threshold
+        self.c_gate = c_gate
         self.random_state = random_state
 
     # ----- features
@@ -340,6 +359,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             self.prototypes_ = prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)
 
         text_features, hits, similarity, vectors = self._views(texts)
+        self._fit_gate(text_features, hits, labels)
         focus_targets, discipline_targets = self._head_targets(labels, focus, discipline)
         self.vectors_in_features_ = self.vector_weight if vectors is not None else 0.0
         self._fit_memory(vectors, labels, focus_targets, discipline_targets)
@@ -371,6 +391,18 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
                         labels, focus_targets, discipline_targets)
         self.classes_ = np.array([False, True])
         return self
+
+    def _fit_gate(self, text_features, hits, labels) -> None:
+        """The gate: "is this a finding" from the text features and keyword hits alone. Texts it
+        gives less than ``gate_threshold`` skip the embedder and everything that reads a vector;
+        in documents most segments are procedure, and e5 is nearly all of the tagging time."""
+        is_finding = np.array([bool(ids) for ids in labels], dtype=int)
+        self.gate_model_ = LogisticRegression(C=self.c_gate, solver="liblinear", class_weight="balanced").fit(
+            self._gate_features(text_features, hits), is_finding)
+
+    @staticmethod
+    def _gate_features(text_features, hits) -> sparse.csr_matrix:
+        return sparse.hstack([text_features, sparse.csr_matrix(hits)]).tocsr()
 
     def _fit_finding(self, features, labels) -> None:
         is_finding = np.array([bool(ids) for ids in labels], dtype=int)
@@ -486,20 +518,58 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         probabilities = np.exp(logits)
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
+    def _infer(self, texts: list[str], heads: bool = True) -> Inference:
+        """Everything the models say of ``texts``. Texts the gate rejects are scored from their text
+        alone: the gate's probability as their finding score, the item model without similarity or
+        votes, focus and discipline summed over those items."""
+        n = len(texts)
+        text_features, hits = self._text_features(texts), self._keyword_hits(texts)
+        out = Inference(np.zeros(n), np.zeros((n, len(self.item_ids_))), [{}] * n, [{}] * n, text_features, {},
+                        np.ones(n, dtype=bool))
+        gate = getattr(self, "gate_model_", None)  # None in artefacts saved before it existed
+        threshold = getattr(self, "gate_threshold", 0.0)
+        if gate is not None and threshold > 0:
+            out.finding = gate.predict_proba(self._gate_features(text_features, hits))[:, 1]
+            out.deep = out.finding >= threshold
+        rows, rest = np.flatnonzero(out.deep), np.flatnonzero(~out.deep)
+        if rows.size:
+            row_features, row_hits = text_features[rows], hits[rows]
+            vectors = self._embed([texts[r] for r in rows])
+            similarity = self._similarity(vectors, rows.size)
+            votes = self._votes(vectors)
+            features = self._finding_features(row_features, row_hits, similarity, vectors, votes)
+            out.finding[rows] = self.finding_model_.predict_proba(features)[:, 1]
+            out.items[rows] = self._item_probabilities(row_features, row_hits, similarity, votes)
+            if vectors is not None:
+                out.vectors = dict(zip(rows.tolist(), vectors))
+            if heads:
+                head_features = self._head_features(features, row_features, row_hits, similarity, vectors, votes)
+                self._put_heads(out, rows, self.focus_model_, self.discipline_model_, head_features)
+        if rest.size:
+            out.items[rest] = self._item_probabilities(text_features[rest], hits[rest],
+                                                       self._similarity(None, rest.size))
+            if heads:
+                self._put_heads(out, rest, None, None, None)
+        return out
+
+    def _put_heads(self, out: Inference, rows: np.ndarray, focus_model, discipline_model, features) -> None:
+        focus = self._blend(focus_model, features, out.items[rows], self.item_focus_)
+        discipline = self._blend(discipline_model, features, out.items[rows], self.item_discipline_)
+        for row, f, d in zip(rows.tolist(), focus, discipline):
+            out.focus[row], out.discipline[row] = f, d
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability that each text is a finding, as ``[[p_not, p_finding], ...]``."""
-        text_features, hits, similarity, vectors = self._views(texts)
-        votes = self._votes(vectors)
-        return self.finding_model_.predict_proba(
-            self._finding_features(text_features, hits, similarity, vectors, votes))
+        finding = self._infer(list(texts), heads=False).finding
+        return np.column_stack([1.0 - finding, finding])
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        return self.predict_proba(texts)[:, 1] >= self.threshold
+        inferred = self._infer(list(texts), heads=False)
+        return inferred.deep & (inferred.finding >= self.threshold)
 
     def predict_items(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of each checklist item given that the text is a finding, ``(n, n_items)``."""
-        text_features, hits, similarity, vectors = self._views(texts)
-        return self._item_probabilities(text_features, hits, similarity, self._votes(vectors))
+        return self._infer(list(texts), heads=False).items
 
     # ----- the product
     def threshold_for(self, kind: str | None) -> float:
@@ -513,14 +583,8 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         threshold = self.threshold_for(kind)
         if not texts:
             return []
-        text_features, hits, similarity, vectors = self._views(texts)
-        votes = self._votes(vectors)
-        features = self._finding_features(text_features, hits, similarity, vectors, votes)
-        finding = self.finding_model_.predict_proba(features)[:, 1]
-        items = self._item_probabilities(text_features, hits, similarity, votes)
-        head_features = self._head_features(features, text_features, hits, similarity, vectors, votes)
-        all_focus = self._blend(self.focus_model_, head_features, items, self.item_focus_)
-        all_discipline = self._blend(self.discipline_model_, head_features, items, self.item_discipline_)
+        inferred = self._infer(texts)
+        finding, items, text_features = inferred.finding, inferred.items, inferred.text_features
         results = []
         for row, text in enumerate(texts):
             order = np.argsort(-items[row])[: self.top_k]
@@ -528,14 +592,13 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
                                 float(items[row, i])) for i in order]
             if evidence:
                 for item in ranked[:1]:
-                    item.evidence = self.explain(text, item.id, text_features[row],
-                                                 None if vectors is None else vectors[row])
-            focus_scores = {int(f): p for f, p in all_focus[row].items()}
-            discipline_scores = {str(d): p for d, p in all_discipline[row].items()}
+                    item.evidence = self.explain(text, item.id, text_features[row], inferred.vectors.get(row))
+            focus_scores = {int(f): p for f, p in inferred.focus[row].items()}
+            discipline_scores = {str(d): p for d, p in inferred.discipline[row].items()}
             focus = max(focus_scores, key=focus_scores.get)
             discipline = max(discipline_scores, key=discipline_scores.get)
             results.append(TagResult(
-                is_finding=bool(finding[row] >= threshold), finding_score=float(finding[row]),
+                is_finding=bool(inferred.deep[row] and finding[row] >= threshold), finding_score=float(finding[row]),
                 checklist=ranked, focus=focus, focus_score=focus_scores[focus], focus_scores=focus_scores,
                 discipline=discipline, discipline_score=discipline_scores[discipline],
                 discipline_scores=discipline_scores, form=registers.sentence_form(text),

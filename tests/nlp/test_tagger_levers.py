@@ -13,7 +13,8 @@ from nlp.dataset import load_examples, train_dev
 from nlp.tagger import FindingTagger
 
 pytestmark = pytest.mark.slow
-NEW_ATTRIBUTES = ("vector_weight", "knn_k", "knn_temperature", "vectors_in_features_", "memory_vectors_")
+NEW_ATTRIBUTES = ("vector_weight", "knn_k", "knn_temperature", "vectors_in_features_", "memory_vectors_",
+                  "gate_model_", "gate_threshold", "c_gate")
 
 
 def _data():
@@ -113,3 +114,30 @@ def test_heads_can_be_kept_off_the_votes(fitted):
                                                                         [e.discipline for e in train]))
     (result,) = outside.tag(["他长期和单位一名女下属保持不正当关系，还在外面租房同居"], evidence=False)
     assert result.discipline == "生活纪律" and abs(sum(result.focus_scores.values()) - 1) < 1e-6
+
+
+def test_texts_the_gate_rejects_are_never_embedded_and_the_rest_tag_as_without_it(fitted):
+    levers, _, _, dev = fitted
+    procedure = ["会议由党委书记主持，应到9人，实到9人。", "记录人：办公室 王某某", "下面请各位委员依次发言。",
+                 "会议传达学习了上级文件精神。"]
+    texts = procedure + [e.text for e in dev[:8]]
+    gate = levers.gate_model_.predict_proba(levers._gate_features(levers._text_features(texts),
+                                                                  levers._keyword_hits(texts)))[:, 1]
+    assert gate[:4].mean() < gate[4:].mean()  # procedure reads less like a finding than findings do
+    threshold = float(np.median(gate))  # this small model's gate is weak: reject half the texts
+    embedded: list[str] = []
+    gated = copy.copy(levers)
+    gated.embed = lambda batch: (embedded.extend(batch), levers.embed(batch))[1]
+    gated.gate_threshold = threshold
+    results, plain = gated.tag(texts), levers.tag(texts)
+    assert embedded == [t for t, g in zip(texts, gate) if g >= threshold] and 0 < len(embedded) < len(texts)
+    for g, result, full in zip(gate, results, plain):
+        if g < threshold:
+            assert not result.is_finding and result.finding_score == pytest.approx(g)
+            assert abs(sum(result.focus_scores.values()) - 1) < 1e-6 and result.checklist
+        else:
+            assert result.finding_score == pytest.approx(full.finding_score)
+            assert [i.id for i in result.checklist] == [i.id for i in full.checklist]
+            assert (result.focus, result.discipline) == (full.focus, full.discipline)
+    proba = gated.predict_proba(texts)
+    assert np.allclose(proba[:, 1], [r.finding_score for r in results])
