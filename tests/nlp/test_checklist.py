@@ -106,11 +106,12 @@ def test_merged_ids_resolve_to_the_surviving_item(checklist):
     assert checklist.resolve(" c6-26 ") == "B4-12" and checklist.get("A2-11") is checklist.get("B4-12")
     assert "C4-24" in checklist and "C4-24" not in checklist.by_id
     assert checklist.resolve_all(["C6-26", "B4-12", "A2-11", "C2-01"]) == ["B4-12", "C2-01"]
-    merged = {"C4-24", "C4-23", "C5-10", "A1-17", "C5-19", "C6-17", "A1-25", "A2-11", "C6-26"}
+    merged = {"C4-24", "C4-23", "C5-10", "A1-17", "C5-19", "C6-17", "A1-25", "A2-11", "C6-26", "C5-14"}
     assert merged == set(checklist.alias_of) and not merged & set(checklist.by_id)
     with pytest.raises(KeyError, match="负面清单中没有编号为 C9-99 的条目"):
         checklist.get("C9-99")
     assert checklist.resolve_all(["C9-99", "C5-10"], strict=False) == ["C2-30"]
+    assert checklist.resolve("C5-14") == "A1-15"  # the same 违规举债 item twice
 
 
 def test_an_alias_that_is_also_an_item_id_is_rejected(checklist):
