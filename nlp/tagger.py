@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -168,6 +169,20 @@ class Votes:
     def dense(self) -> np.ndarray:
         """The votes the finding model and the heads read (items enter the item logits instead)."""
         return np.hstack([self.finding[:, None], self.focus, self.discipline])
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """BLAS on one thread while tagging. Its products here are small, but after each one OpenBLAS's
+    idle threads spin on the cores that e5's own OpenMP threads need next: on 2 cores one text's
+    e5 call took 92 ms instead of 34 (bench/tag.py single p50 124 -> 57 ms)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 @dataclass
@@ -522,6 +537,10 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         """Everything the models say of ``texts``. Texts the gate rejects are scored from their text
         alone: the gate's probability as their finding score, the item model without similarity or
         votes, focus and discipline summed over those items."""
+        with _one_blas_thread():
+            return self._infer_all(texts, heads)
+
+    def _infer_all(self, texts: list[str], heads: bool) -> Inference:
         n = len(texts)
         text_features, hits = self._text_features(texts), self._keyword_hits(texts)
         out = Inference(np.zeros(n), np.zeros((n, len(self.item_ids_))), [{}] * n, [{}] * n, text_features, {},
