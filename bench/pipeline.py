@@ -76,6 +76,14 @@ def pdfplumber_seconds(path: Path) -> float:
     return time.perf_counter() - start
 
 
+MIN_BASELINE = 0.01  # seconds of pdfplumber below which a file has no PDF text layer to compare with
+
+
+def ratio(seconds: float, baseline: float) -> float:
+    """``seconds`` as a multiple of the pdfplumber baseline; NaN without one."""
+    return seconds / baseline if baseline > MIN_BASELINE else float("nan")
+
+
 class Clock:
     def __init__(self) -> None:
         self.stages: dict[str, float] = defaultdict(float)
@@ -169,16 +177,15 @@ def main() -> None:
         for stage, seconds in clock.stages.items():
             totals.stages[stage] += seconds
         baseline_total += baseline
-        ratio = total / baseline if baseline > 0.01 else float("nan")  # no PDF text layer: no baseline
         print(f"{path.name[:28]:28} {count:5d} " + " ".join(f"{clock.stages.get(s, 0):9.2f}" for s in order)
-              + f" {total:7.2f} {baseline:10.2f} {ratio:6.1f}")
+              + f" {total:7.2f} {baseline:10.2f} {ratio(total, baseline):6.1f}")
     total = sum(totals.stages.values())
     tagged = total - totals.stages.get("index", 0.0)
     print(f"{'all':28} {'':5} " + " ".join(f"{totals.stages.get(s, 0):9.2f}" for s in order)
-          + f" {total:7.2f} {baseline_total:10.2f} {total / baseline_total if baseline_total > 0.01 else float('nan'):6.1f}")
-    if baseline_total > 0.01:
-        print(f"upload→tagged (parse…store) = {tagged:.2f} s = {tagged / baseline_total:.1f}× raw pdfplumber "
-              f"({baseline_total:.2f} s); with the index sync {total / baseline_total:.1f}×")
+          + f" {total:7.2f} {baseline_total:10.2f} {ratio(total, baseline_total):6.1f}")
+    if baseline_total > MIN_BASELINE:
+        print(f"upload→tagged (parse…store) = {tagged:.2f} s = {ratio(tagged, baseline_total):.1f}× raw pdfplumber "
+              f"({baseline_total:.2f} s); with the index sync {ratio(total, baseline_total):.1f}×")
 
 
 if __name__ == "__main__":
