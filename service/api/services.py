@@ -10,6 +10,7 @@ from nlp.checklist import Checklist, load_checklist
 from service import artefacts, context
 from service.api.searching import SyncedSearch
 from service.batching import MicroBatcher
+from service.cores import spare_cores
 from service.jobs import JobRunner
 from service.originals import OriginalStore
 from service.security import AuditLog, SecurityStore
@@ -63,7 +64,7 @@ class Services:
         """Tags texts with the trained model; concurrent requests share one model call."""
         def tag(texts: list[str]):
             tagger = artefacts.load_tagger(self.settings)
-            with self.tag_lock:
+            with self.tag_lock, spare_cores():
                 return tagger.tag(texts)
         return MicroBatcher(tag)
 
@@ -81,7 +82,7 @@ def _locked(tag, lock: threading.Lock):
     def call(texts: list[str], kind: str | None = None) -> list[dict]:
         tagged: list[dict] = []
         for start in range(0, len(texts), JOB_TAG_CHUNK):
-            with lock:
+            with lock, spare_cores():
                 tagged += tag(texts[start:start + JOB_TAG_CHUNK], kind)
         return tagged
     return call
