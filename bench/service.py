@@ -34,8 +34,8 @@ what the router calls, plus the bare ``SearchService`` at concurrency 1) made fr
 process, and ``Ingestor.ingest_path`` of the same PDF. The difference is the HTTP/ASGI/auth/audit
 and threading overhead. "CPU ms/req srv+cli" is CPU time of the server process and of this
 process (the client) per successful request over the level, read from /proc. Note the in-process
-rows at concurrency 4/16 have worse tails than HTTP: a thread that releases the (unfair)
-``threading.Lock`` and loops straight back often re-takes it before a waiter wakes.
+rows at concurrency 4/16 have worse tails than HTTP: among requests the lock is not fair, and a
+thread that releases it and loops straight back often re-takes it before a waiter wakes.
 
 The machine may be shared: the load average is printed at the start and the end; repeat a run
 before trusting a difference of less than ~2×.
@@ -495,6 +495,7 @@ def run(args, temp: Path, stop: threading.Event, state: dict, tag_n: int, search
     from service import artefacts, context
     from service.api.searching import SyncedSearch
     from service.commands.serve import DEMO_TEAM, prepare_demo
+    from service.model_lock import ModelLock
     from service.search import SearchFilters
     from service.security import SecurityStore
     from service.security.credentials import generate_password
@@ -524,7 +525,7 @@ def run(args, temp: Path, stop: threading.Event, state: dict, tag_n: int, search
 
     # --- in-process objects, loaded while nothing is measured (the search indexes after the server
     # has built and saved them)
-    tag_lock = threading.Lock()  # the server's Services.tag_lock
+    tag_lock = ModelLock()  # the server's Services.tag_lock
     synced = SyncedSearch(settings, embed_lock=tag_lock)
     synced.service()
     bare = context.search_service(settings, refresh=False)

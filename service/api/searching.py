@@ -18,6 +18,7 @@ import numpy as np
 from index.hybrid import Hit
 from nlp.checklist import Checklist
 from service import artefacts, context
+from service.model_lock import ModelLock
 from service.search import SearchFilters, SearchService
 from service.settings import Settings
 from service.storage.sql import SqlRepository
@@ -28,9 +29,9 @@ class SyncedSearch:
     ``service.leads`` works on it), thread-safe and synced with the database on use."""
 
     def __init__(self, settings: Settings, factory: Callable[[], SearchService] | None = None,
-                 embed_lock: threading.Lock | None = None) -> None:
+                 embed_lock: ModelLock | None = None) -> None:
         self.settings = settings
-        self._embed_lock = embed_lock or threading.Lock()
+        self._embed_lock = embed_lock or ModelLock()
         self._factory = factory or (lambda: context.search_service(settings, refresh=False))
         self._build = threading.Lock()
         self._service: SearchService | None = None

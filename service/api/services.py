@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -12,6 +11,7 @@ from service.api.searching import SyncedSearch
 from service.batching import MicroBatcher
 from service.cores import spare_cores
 from service.jobs import JobRunner
+from service.model_lock import ModelLock
 from service.originals import OriginalStore
 from service.security import AuditLog, SecurityStore
 from service.security.throttle import LoginThrottle, SharedLoginThrottle
@@ -33,8 +33,9 @@ class Services:
     """Ingests in this process's threads, or with a broker a QueueDispatcher sending tasks to workers."""
     originals: OriginalStore
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    tag_lock: threading.Lock = field(default_factory=threading.Lock)
-    """Serialises use of the (not necessarily thread-safe) tagger by requests and ingestion jobs."""
+    tag_lock: ModelLock = field(default_factory=ModelLock)
+    """Serialises use of the (not necessarily thread-safe) tagger by requests and ingestion jobs;
+    requests go before ingestion chunks."""
 
     @cached_property
     def checklist(self) -> Checklist:
@@ -56,8 +57,11 @@ class Services:
         if inspection is None:
             return
         teams = {inspection.team}
-        self.leads.prepare(inspection_id, teams, lambda: round_leads(
-            inspection_id, self.search.synced(), self.search.e5_embed, teams))
+        def compute():
+            with self.tag_lock.background_thread():  # requests go first, as with ingestion
+                return round_leads(inspection_id, self.search.synced(), self.search.e5_embed, teams)
+
+        self.leads.prepare(inspection_id, teams, compute)
 
     @cached_property
     def tag_batch(self) -> MicroBatcher:
@@ -76,13 +80,14 @@ class Services:
 JOB_TAG_CHUNK = 32
 
 
-def _locked(tag, lock: threading.Lock):
-    """The ingest tagger, taking the shared lock per chunk of findings: a 400-finding document
-    otherwise held it for ~30 s and stalled every interactive /api/tag call (bench/service.py)."""
+def _locked(tag, lock: ModelLock):
+    """The ingest tagger, taking the shared lock per chunk of findings as background work: a
+    400-finding document otherwise held it for ~30 s and stalled every interactive /api/tag call
+    (bench/service.py)."""
     def call(texts: list[str], kind: str | None = None) -> list[dict]:
         tagged: list[dict] = []
         for start in range(0, len(texts), JOB_TAG_CHUNK):
-            with lock, spare_cores():
+            with lock.background(), spare_cores():
                 tagged += tag(texts[start:start + JOB_TAG_CHUNK], kind)
         return tagged
     return call
@@ -93,7 +98,7 @@ def build_services(settings: Settings) -> Services:
     engine = repository.engine
     jobs = JobStore(engine)
     ingestor = context.ingestor(settings, tag=settings.tag_on_ingest)
-    lock = threading.Lock()
+    lock = ModelLock()
     if ingestor.tagger is not None:
         ingestor.tagger = _locked(ingestor.tagger, lock)
     if settings.files_dir != settings.home:  # staged uploads and originals in XUNCHA_STORE_DIR
