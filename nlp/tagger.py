@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -45,6 +44,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
 from nlp import lexicon, registers
+from nlp.threads import thread_pools
 from nlp.checklist import Checklist
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
@@ -171,18 +171,11 @@ class Votes:
         return np.hstack([self.finding[:, None], self.focus, self.discipline])
 
 
-@lru_cache(maxsize=1)
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def _one_blas_thread():
     """BLAS on one thread while tagging. Its products here are small, but after each one OpenBLAS's
     idle threads spin on the cores that e5's own OpenMP threads need next: on 2 cores one text's
     e5 call took 92 ms instead of 34 (bench/tag.py single p50 124 -> 57 ms)."""
-    return _blas_controller().limit(limits=1, user_api="blas")
+    return thread_pools().limit(limits=1, user_api="blas")
 
 
 @dataclass

