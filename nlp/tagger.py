@@ -91,6 +91,30 @@ def _fit_head(features, targets: list, c: float) -> LogisticRegression | None:
     return LogisticRegression(C=c, max_iter=1000, tol=1e-3).fit(features, np.array(targets))
 
 
+def _is_finding(labels) -> np.ndarray:
+    return np.array([bool(ids) for ids in labels], dtype=int)
+
+
+def _fit_finding_model(features, is_finding: np.ndarray, c: float, n_jobs: int) -> CalibratedClassifierCV:
+    """Is-finding: logistic regression calibrated by cross-validated sigmoid (three independent
+    folds, on ``n_jobs`` processes: the same model whatever ``n_jobs``)."""
+    base = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    return CalibratedClassifierCV(base, method="sigmoid", cv=3, n_jobs=n_jobs).fit(features, is_finding)
+
+
+def _fit_weighted(model, features, targets: np.ndarray, weights: np.ndarray):
+    return model.fit(features, targets, sample_weight=weights)
+
+
+@dataclass
+class HeldOut:
+    """The item model's fit on four fifths of the labelled texts (split by text, fixed seed), for
+    the logits of the fifth held out: ``mask`` over the label rows, ``fit_args`` for
+    :func:`_fit_weighted`."""
+    mask: np.ndarray
+    fit_args: tuple
+
+
 def _zscore_rows(matrix: np.ndarray) -> np.ndarray:
     mean = matrix.mean(axis=1, keepdims=True)
     std = matrix.std(axis=1, keepdims=True)
@@ -373,7 +397,6 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         self._fit_memory(vectors, labels, focus_targets, discipline_targets)
         votes = self._votes(vectors, exclude_self=True)
         features = self._finding_features(text_features, hits, similarity, vectors, votes)
-        self._fit_finding(features, labels)
 
         # Item model over the text alone; keyword hits, prototype similarity and the kNN item vote
         # enter each item's logit with one weight each (fitted on held-out rows), not as 2×|items|
@@ -388,15 +411,24 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         descriptions_x = self._text_features(description_texts)
         self.item_model_ = LogisticRegression(C=self.c_items, max_iter=500, tol=1e-3, warm_start=True)
         self.mix_ = (1.0, 1.0, 1.0)  # keyword weight, similarity weight, temperature[, kNN weight]
-        item_votes = None if votes is None else votes.items
-        if self.calibrate_items:
-            held = self._held_out_logits(text_features, rows, targets, weights, descriptions_x,
-                                         np.array(description_targets))
-            if held is not None:
-                self.mix_ = self._optimise_mix(held, hits, similarity, item_votes, rows, targets, weights)
+        held = (self._held_out(text_features, rows, targets, weights, descriptions_x, np.array(description_targets))
+                if self.calibrate_items else None)
+        # The held-out item fit (the longest, one core) runs beside the finding model and the two
+        # heads, which do not depend on it: independent fits on FIT_JOBS processes, the same
+        # models as one after another.
+        head_features = self._head_features(features, text_features, hits, similarity, vectors, votes)
+        jobs = [delayed(_fit_weighted)(self.item_model_, *held.fit_args)] if held is not None else []
+        jobs += [*self._head_jobs(head_features, labels, focus_targets, discipline_targets),
+                 delayed(_fit_finding_model)(features, _is_finding(labels), self.c_finding, 1)]
+        with _same_threads():
+            fitted = Parallel(n_jobs=FIT_JOBS)(jobs)
+        self.focus_model_, self.discipline_model_, self.finding_model_ = fitted[-3:]
+        if held is not None:
+            self.item_model_ = fitted[0]  # the final fit starts from it (warm_start)
+            self.mix_ = self._optimise_mix(self._held_out_scores(self.item_model_, text_features, rows, held),
+                                           hits, similarity, None if votes is None else votes.items,
+                                           rows, targets, weights)
         self._fit_item_model(text_features, rows, targets, weights, descriptions_x, np.array(description_targets))
-        self._fit_heads(self._head_features(features, text_features, hits, similarity, vectors, votes),
-                        labels, focus_targets, discipline_targets)
         self.classes_ = np.array([False, True])
         return self
 
@@ -404,21 +436,16 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         """The gate: "is this a finding" from the text features and keyword hits alone. Texts it
         gives less than ``gate_threshold`` skip the embedder and everything that reads a vector;
         in documents most segments are procedure, and e5 is nearly all of the tagging time."""
-        is_finding = np.array([bool(ids) for ids in labels], dtype=int)
         self.gate_model_ = LogisticRegression(C=self.c_gate, solver="liblinear", class_weight="balanced").fit(
-            self._gate_features(text_features, hits), is_finding)
+            self._gate_features(text_features, hits), _is_finding(labels))
 
     @staticmethod
     def _gate_features(text_features, hits) -> sparse.csr_matrix:
         return sparse.hstack([text_features, sparse.csr_matrix(hits)]).tocsr()
 
     def _fit_finding(self, features, labels) -> None:
-        is_finding = np.array([bool(ids) for ids in labels], dtype=int)
-        base = LogisticRegression(C=self.c_finding, max_iter=3000, class_weight="balanced")
-        # the three folds are independent fits: run on FIT_JOBS processes, same models as one by one
         with _same_threads():
-            self.finding_model_ = CalibratedClassifierCV(base, method="sigmoid", cv=3, n_jobs=FIT_JOBS).fit(
-                features, is_finding)
+            self.finding_model_ = _fit_finding_model(features, _is_finding(labels), self.c_finding, FIT_JOBS)
 
     def _fit_item_model(self, text_features, rows, targets, weights, descriptions_x, description_targets) -> None:
         # Every item has description rows, so the classes match and the fit continues from the held-out one.
@@ -436,22 +463,33 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             logits = logits + mix[3] * item_votes
         return logits / temperature
 
-    def _held_out_logits(self, text_features, rows, targets, weights, descriptions_x, description_targets):
-        """The item model's logits on a held-out fifth of the labelled texts (split by text, fixed
-        seed), fitted on the rest: ``(logits, held)`` with ``held`` the mask over ``rows``, or None
-        when too few texts are held out."""
+    def _held_out(self, text_features, rows, targets, weights, descriptions_x, description_targets
+                  ) -> HeldOut | None:
+        """What the held-out item fit needs; None when too few texts would be held out."""
         generator = np.random.default_rng(self.random_state)
         held_texts = generator.random(text_features.shape[0]) < 0.2
         held = held_texts[rows]
         if held.sum() < 30:
             return None
-        model = self.item_model_.fit(
-            sparse.vstack([text_features[rows[~held]], descriptions_x]).tocsr(),
-            np.concatenate([targets[~held], description_targets]),
-            sample_weight=np.concatenate([weights[~held], np.full(len(description_targets), 0.5)]))
-        base = np.full((held.sum(), len(self.item_ids_)), -30.0)
-        base[:, model.classes_] = model.decision_function(text_features[rows[held]])
-        return base, held
+        return HeldOut(held, (sparse.vstack([text_features[rows[~held]], descriptions_x]).tocsr(),
+                              np.concatenate([targets[~held], description_targets]),
+                              np.concatenate([weights[~held], np.full(len(description_targets), 0.5)])))
+
+    def _held_out_scores(self, model, text_features, rows, held: HeldOut):
+        """``(logits, mask)``: the held-out fit's logits on the rows it did not see."""
+        base = np.full((held.mask.sum(), len(self.item_ids_)), -30.0)
+        base[:, model.classes_] = model.decision_function(text_features[rows[held.mask]])
+        return base, held.mask
+
+    def _held_out_logits(self, text_features, rows, targets, weights, descriptions_x, description_targets):
+        """The item model's logits on a held-out fifth of the labelled texts, fitted on the rest
+        (``self.item_model_`` keeps that fit, for the final one to start from): ``(logits, mask)``
+        with ``mask`` over ``rows``, or None when too few texts are held out."""
+        held = self._held_out(text_features, rows, targets, weights, descriptions_x, description_targets)
+        if held is None:
+            return None
+        self.item_model_ = _fit_weighted(self.item_model_, *held.fit_args)
+        return self._held_out_scores(self.item_model_, text_features, rows, held)
 
     def _optimise_mix(self, held_out, hits, similarity, item_votes, rows, targets, weights) -> tuple[float, ...]:
         """Keyword weight, similarity weight, temperature (and kNN vote weight when there are votes)
@@ -498,13 +536,16 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
 
     def _fit_heads(self, features, labels, focus_targets, discipline_targets) -> None:
         """Focus and discipline models over the findings' features."""
-        positives = [row for row, ids in enumerate(labels) if ids]
-        rows = features[positives]
         # two independent fits, side by side on FIT_JOBS processes (the same models as one by one)
         with _same_threads():
             self.focus_model_, self.discipline_model_ = Parallel(n_jobs=min(2, FIT_JOBS))(
-                delayed(_fit_head)(rows, [targets[row] for row in positives], self.c_heads)
-                for targets in (focus_targets, discipline_targets))
+                self._head_jobs(features, labels, focus_targets, discipline_targets))
+
+    def _head_jobs(self, features, labels, focus_targets, discipline_targets) -> list:
+        positives = [row for row, ids in enumerate(labels) if ids]
+        rows = features[positives]
+        return [delayed(_fit_head)(rows, [targets[row] for row in positives], self.c_heads)
+                for targets in (focus_targets, discipline_targets)]
 
     def _blend(self, model, features, items: np.ndarray, item_values: np.ndarray) -> list[dict]:
         """Per text, ``{value: probability}``: the head's distribution blended with the item
