@@ -91,10 +91,19 @@ class SentenceTransformerEmbedder:
 
 
 class CachedEmbedder:
-    """Wraps an embedder with an on-disk cache (SQLite) keyed by backend, role and text hash."""
+    """Wraps an embedder with an on-disk cache (SQLite) keyed by backend, role and text hash.
 
-    def __init__(self, inner: Embedder, path: Path) -> None:
+    Vectors are kept, and returned, at half precision (float16), also the first time they are
+    computed: a text's vector is then the same whether it came from the model, the cache or the
+    training vectors shipped in the repository (:mod:`service.shipped_vectors`). The digits lost
+    are below the noise of the 4-bit model. Entries written as float32 read as the same float16.
+    ``half=False`` keeps float32 (for vectors that are not sentence embeddings, such as the
+    tagger's item distributions, whose small entries half precision would flatten).
+    """
+
+    def __init__(self, inner: Embedder, path: Path, half: bool = True) -> None:
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.dtype = np.float16 if half else np.float32
         path.parent.mkdir(parents=True, exist_ok=True)
         # Several processes share the file (API processes, ingestion workers of one host): a writer
         # waits its turn (sqlite3's default, 5 s, could fail a file's tagging under load).
@@ -102,8 +111,17 @@ class CachedEmbedder:
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
         self._lock = threading.Lock()
 
-    def _key(self, role: str, text: str) -> str:
+    def key(self, role: str, text: str) -> str:
+        """The cache key of ``text`` embedded as ``role`` (``"q"`` or ``"p"``)."""
         return hashlib.sha1(f"{self.name}|{role}|{text}".encode()).hexdigest()
+
+    def rounded(self, vectors) -> np.ndarray:
+        """``vectors`` (float32) as this cache would return them once stored."""
+        return np.asarray(vectors).astype(self.dtype).astype(np.float32)
+
+    def _decode(self, blob: bytes) -> np.ndarray:
+        dtype = np.float16 if len(blob) == 2 * self.dim else np.float32
+        return np.frombuffer(blob, dtype=dtype).astype(self.dtype)
 
     def _found(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -112,26 +130,35 @@ class CachedEmbedder:
                 chunk = keys[start:start + 500]
                 rows = self._db.execute(
                     f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-                found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+                found.update((k, self._decode(v)) for k, v in rows)
         return found
+
+    def stored(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors of those ``keys`` the cache holds (at its precision)."""
+        return self._found(list(keys))
+
+    def store(self, vectors: dict[str, np.ndarray], replace: bool = False) -> None:
+        """Writes ``{key: vector}`` (kept entries stay unless ``replace``)."""
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        with self._lock, self._db:
+            self._db.executemany(f"{verb} INTO vectors VALUES (?, ?)",
+                                 [(k, np.asarray(v, dtype=self.dtype).tobytes()) for k, v in vectors.items()])
 
     def lookup(self, role: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors of those ``texts`` that are cached (role ``"q"`` or ``"p"``), computing
         and storing nothing."""
-        keys = {self._key(role, t): t for t in texts}
-        return {keys[k]: v for k, v in self._found(list(keys)).items()}
+        keys = {self.key(role, t): t for t in texts}
+        return {keys[k]: v.astype(np.float32) for k, v in self._found(list(keys)).items()}
 
     def _run(self, role: str, texts: Sequence[str], compute) -> np.ndarray:
-        keys = [self._key(role, t) for t in texts]
+        keys = [self.key(role, t) for t in texts]
         found = self._found(keys)
         missing = sorted({i for i, k in enumerate(keys) if k not in found}, key=lambda i: i)
         unique_missing = list(dict.fromkeys(texts[i] for i in missing))
         if unique_missing:
-            vectors = compute(unique_missing)
-            new = {self._key(role, t): v for t, v in zip(unique_missing, vectors)}
-            with self._lock, self._db:
-                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                                     [(k, v.astype(np.float32).tobytes()) for k, v in new.items()])
+            vectors = np.asarray(compute(unique_missing)).astype(self.dtype)
+            new = {self.key(role, t): v for t, v in zip(unique_missing, vectors)}
+            self.store(new, replace=True)
             found.update(new)
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)

@@ -74,6 +74,12 @@ class ChecklistItem(BaseModel):
         return self
 
     @property
+    def phrases(self) -> list[str]:
+        """The short texts that each describe the item (title, manifestations, synonyms): its
+        semantic prototype is their mean vector."""
+        return [self.title, *self.manifestations, *self.synonyms]
+
+    @property
     def description(self) -> str:
         """Text that describes the item, used for lexical and semantic prototypes."""
         return "；".join([self.title, *self.manifestations])

@@ -371,7 +371,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         if unknown:
             raise ValueError(f"labels name items missing from the checklist: {sorted(unknown)[:5]}")
 
-        descriptions = [[item.title, *item.manifestations, *item.synonyms] for item in items]
+        descriptions = [item.phrases for item in items]
         description_texts = [d for group in descriptions for d in group]
         description_targets = [i for i, group in enumerate(descriptions) for _ in group]
         self.vectorizer_ = FeatureUnion([

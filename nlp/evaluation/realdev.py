@@ -159,7 +159,7 @@ class PrototypeBaseline:
     def __init__(self, checklist: Checklist, embed: Callable[[Sequence[str]], np.ndarray]) -> None:
         self.checklist, self.embed = checklist, embed
         self.ids = [item.id for item in checklist.items]
-        groups = [[item.title, *item.manifestations, *item.synonyms] for item in checklist.items]
+        groups = [item.phrases for item in checklist.items]
         prototypes = np.vstack([np.asarray(embed(group)).mean(axis=0) for group in groups])
         self.prototypes = prototypes / np.linalg.norm(prototypes, axis=1, keepdims=True)
         self.threshold = 0.0

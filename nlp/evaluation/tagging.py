@@ -59,7 +59,7 @@ def keyword_baseline(checklist: Checklist, examples: list[Example]) -> SystemSco
 
 def embedding_baseline(checklist: Checklist, train: list[Example], examples: list[Example], embed) -> SystemScores:
     ids = [item.id for item in checklist.items]
-    phrases = [[item.title, *item.manifestations, *item.synonyms] for item in checklist.items]
+    phrases = [item.phrases for item in checklist.items]
     prototypes = np.vstack([np.asarray(embed(group)).mean(axis=0) for group in phrases])
     prototypes /= np.linalg.norm(prototypes, axis=1, keepdims=True)
     train_best = (np.asarray(embed([e.text for e in train])) @ prototypes.T).max(axis=1)

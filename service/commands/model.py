@@ -14,12 +14,17 @@ from rich.table import Table
 from service.commands.common import console, err, read_jsonl_stdin
 
 
-def train(check: bool = typer.Option(False, "--check", help="只检查模型是否存在且与数据一致")) -> None:
+def train(check: bool = typer.Option(False, "--check", help="只检查模型是否存在且与数据一致"),
+          ship_vectors: bool = typer.Option(False, "--ship-vectors",
+                                            help="把训练文本的语义向量写入 corpora/vectors/（新增标注数据后运行并提交）")
+          ) -> None:
     """用仓库中的负面清单和标注数据（训练集）以及审核反馈训练标注模型。"""
+    from rich.progress import track
+
     from nlp.checklist import load_checklist
     from nlp.dataset import load_examples, train_dev
     from nlp.training import fit_tagger
-    from service import artefacts, feedback
+    from service import artefacts, feedback, shipped_vectors
     from service.settings import get_settings
 
     settings = get_settings()
@@ -42,8 +47,17 @@ def train(check: bool = typer.Option(False, "--check", help="只检查模型是�
     console.print(f"负面清单 {len(checklist.items)} 条；训练样本 {len(train_examples)} 条"
                   f"（另有 {len(dev_examples)} 条留作评测，不参与训练）；审核反馈 {len(reviewed)} 条")
     embedder = artefacts.embedder_for(settings)
-    with console.status(f"计算语义向量（{embedder.name}，首次较慢）…"):
-        embedder.embed_queries([e.text for e in train_examples + reviewed])
+    shipped = shipped_vectors.seed(embedder)
+    groups = shipped_vectors.training_groups(train_examples, checklist)
+    texts = list(dict.fromkeys([t for group in groups.values() for t in group] + [e.text for e in reviewed]))
+    cached = embedder.lookup(shipped_vectors.ROLE, texts)
+    todo = [t for t in texts if t not in cached]
+    console.print(f"语义向量：仓库附带 {shipped} 条，需现算 {len(todo)} 条")
+    for start in track(range(0, len(todo), 256), description=f"计算语义向量（{embedder.name}）", console=console):
+        embedder.embed_queries(todo[start:start + 256])
+    if ship_vectors:
+        for path in shipped_vectors.export(embedder, groups):
+            console.print(f"已更新 {path.relative_to(shipped_vectors.VECTORS_DIR.parents[1])}")
     with console.status("训练标注模型…"):
         tagger = fit_tagger(checklist, train_examples + reviewed, embedder.embed_queries)
     seconds = time.perf_counter() - started
