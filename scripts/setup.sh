@@ -5,6 +5,7 @@
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+STARTED=$SECONDS
 
 if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -46,8 +47,10 @@ echo "==> 安装依赖（torch 固定为 CPU 版 2.13.0）"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e ".[test]"
+echo "    依赖安装完成（已用 $((SECONDS - STARTED)) 秒）"
 
 if [ -d corpora/checklist ] && ! .venv/bin/xuncha train --check >/dev/null 2>&1; then
     echo "==> 训练模型（首次运行需要几分钟）"
     .venv/bin/xuncha train
 fi
+echo "==> 准备完成，用时 $((SECONDS - STARTED)) 秒"

@@ -53,8 +53,9 @@ def train(check: bool = typer.Option(False, "--check", help="只检查模型是�
     cached = embedder.lookup(shipped_vectors.ROLE, texts)
     todo = [t for t in texts if t not in cached]
     console.print(f"语义向量：仓库附带 {shipped} 条，需现算 {len(todo)} 条")
-    for start in track(range(0, len(todo), 256), description=f"计算语义向量（{embedder.name}）", console=console):
-        embedder.embed_queries(todo[start:start + 256])
+    if todo:
+        for start in track(range(0, len(todo), 256), description=f"计算语义向量（{embedder.name}）", console=console):
+            embedder.embed_queries(todo[start:start + 256])
     if ship_vectors:
         for path in shipped_vectors.export(embedder, groups):
             console.print(f"已更新 {path.relative_to(shipped_vectors.VECTORS_DIR.parents[1])}")
