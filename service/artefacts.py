@@ -27,9 +27,10 @@ class ModelMissing(RuntimeError):
         super().__init__(f"尚未训练标注模型（缺少 {path}）。请先运行：xuncha train")
 
 
-# Changes when training reads its inputs differently with the same files (2: sentence vectors
-# at half precision), so `xuncha train --check` sees models trained the old way as stale.
-TRAINING_INPUTS = b"2"
+# Changes when training reads its inputs or fits differently with the same files (2: sentence
+# vectors at half precision; 3: the lexical view), so `xuncha train --check` sees models trained
+# the old way as stale.
+TRAINING_INPUTS = b"3"
 
 
 def data_fingerprint(extra: bytes = b"") -> str:

