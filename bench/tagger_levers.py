@@ -47,8 +47,8 @@ HEAD_WEIGHTS = (0.25, 0.5, 0.75)
 class CachingTagger(FindingTagger):
     """Keeps the held-out item logits of its fit so variants can reuse them."""
 
-    def _held_out_logits(self, *args):
-        self.held_cache = super()._held_out_logits(*args)
+    def _held_out_scores(self, *args):
+        self.held_cache = super()._held_out_scores(*args)
         return self.held_cache
 
 

@@ -123,7 +123,9 @@ class CachedEmbedder:
         dtype = np.float16 if len(blob) == 2 * self.dim else np.float32
         return np.frombuffer(blob, dtype=dtype).astype(self.dtype)
 
-    def _found(self, keys: list[str]) -> dict[str, np.ndarray]:
+    def stored(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors of those ``keys`` the cache holds (at its precision)."""
+        keys = list(keys)
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for start in range(0, len(keys), 500):
@@ -132,10 +134,6 @@ class CachedEmbedder:
                     f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 found.update((k, self._decode(v)) for k, v in rows)
         return found
-
-    def stored(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        """The vectors of those ``keys`` the cache holds (at its precision)."""
-        return self._found(list(keys))
 
     def store(self, vectors: dict[str, np.ndarray], replace: bool = False) -> None:
         """Writes ``{key: vector}`` (kept entries stay unless ``replace``)."""
@@ -148,11 +146,11 @@ class CachedEmbedder:
         """The cached vectors of those ``texts`` that are cached (role ``"q"`` or ``"p"``), computing
         and storing nothing."""
         keys = {self.key(role, t): t for t in texts}
-        return {keys[k]: v.astype(np.float32) for k, v in self._found(list(keys)).items()}
+        return {keys[k]: v.astype(np.float32) for k, v in self.stored(list(keys)).items()}
 
     def _run(self, role: str, texts: Sequence[str], compute) -> np.ndarray:
         keys = [self.key(role, t) for t in texts]
-        found = self._found(keys)
+        found = self.stored(keys)
         missing = sorted({i for i, k in enumerate(keys) if k not in found}, key=lambda i: i)
         unique_missing = list(dict.fromkeys(texts[i] for i in missing))
         if unique_missing:

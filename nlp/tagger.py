@@ -436,8 +436,9 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         head_features = self._head_features(features, text_features, hits, similarity, vectors, votes)
         jobs = [delayed(_fit_weighted)(self.item_model_, *held.fit_args)] if held is not None else []
         views = [(head_features, features)]
-        no_similarity = self._similarity(None, len(texts))
-        if self.lexical_weight > 0 and vectors is not None:
+        lexical = self.lexical_weight > 0 and vectors is not None  # without vectors it is the model itself
+        if lexical:
+            no_similarity = self._similarity(None, len(texts))
             lexical_features = self._finding_features(text_features, hits, no_similarity)
             views.append((lexical_features, lexical_features))
         for view_heads, view_features in views:
@@ -453,7 +454,7 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
             self.mix_ = self._optimise_mix(held_scores, hits, similarity, None if votes is None else votes.items,
                                            rows, targets, weights)
         self.lexical_ = None
-        if len(views) > 1:
+        if lexical:
             mix = ((1.0, 1.0, 1.0) if held_scores is None
                    else self._optimise_mix(held_scores, hits, no_similarity, None, rows, targets, weights))
             focus_model, discipline_model, finding_model = fitted[3:6]
@@ -477,15 +478,19 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         with _same_threads():
             self.finding_model_ = _fit_finding_model(features, _is_finding(labels), self.c_finding, FIT_JOBS)
 
+    @staticmethod
+    def _item_fit_args(text_features, rows, targets, weights, descriptions_x, description_targets) -> tuple:
+        """``(features, targets, sample weights)`` of the item model: the labelled ``rows`` and every
+        item's description phrases (weight 0.5)."""
+        return (sparse.vstack([text_features[rows], descriptions_x]).tocsr(),
+                np.concatenate([targets, description_targets]),
+                np.concatenate([weights, np.full(len(description_targets), 0.5)]))
+
     def _fit_item_model(self, text_features, rows, targets, weights, descriptions_x, description_targets) -> None:
         # Every item has description rows, so the classes match and the fit continues from the held-out one.
-        self.item_model_.fit(sparse.vstack([text_features[rows], descriptions_x]).tocsr(),
-                             np.concatenate([targets, description_targets]),
-                             sample_weight=np.concatenate([weights, np.full(len(description_targets), 0.5)]))
+        self.item_model_ = _fit_weighted(self.item_model_, *self._item_fit_args(
+            text_features, rows, targets, weights, descriptions_x, description_targets))
         self.item_model_.coef_ = self.item_model_.coef_.astype(np.float32)  # halves the artefact
-
-    def _item_logits(self, model, text_features, hits, similarity, mix, item_votes=None) -> np.ndarray:
-        return self._mixed_logits(self._text_logits(model, text_features), hits, similarity, mix, item_votes)
 
     def _text_logits(self, model, text_features) -> np.ndarray:
         logits = np.full((text_features.shape[0], len(self.item_ids_)), -30.0)
@@ -508,25 +513,14 @@ class FindingTagger(BaseEstimator, ClassifierMixin):
         held = held_texts[rows]
         if held.sum() < 30:
             return None
-        return HeldOut(held, (sparse.vstack([text_features[rows[~held]], descriptions_x]).tocsr(),
-                              np.concatenate([targets[~held], description_targets]),
-                              np.concatenate([weights[~held], np.full(len(description_targets), 0.5)])))
+        return HeldOut(held, self._item_fit_args(text_features, rows[~held], targets[~held], weights[~held],
+                                                 descriptions_x, description_targets))
 
     def _held_out_scores(self, model, text_features, rows, held: HeldOut):
         """``(logits, mask)``: the held-out fit's logits on the rows it did not see."""
         base = np.full((held.mask.sum(), len(self.item_ids_)), -30.0)
         base[:, model.classes_] = model.decision_function(text_features[rows[held.mask]])
         return base, held.mask
-
-    def _held_out_logits(self, text_features, rows, targets, weights, descriptions_x, description_targets):
-        """The item model's logits on a held-out fifth of the labelled texts, fitted on the rest
-        (``self.item_model_`` keeps that fit, for the final one to start from): ``(logits, mask)``
-        with ``mask`` over ``rows``, or None when too few texts are held out."""
-        held = self._held_out(text_features, rows, targets, weights, descriptions_x, description_targets)
-        if held is None:
-            return None
-        self.item_model_ = _fit_weighted(self.item_model_, *held.fit_args)
-        return self._held_out_scores(self.item_model_, text_features, rows, held)
 
     def _optimise_mix(self, held_out, hits, similarity, item_votes, rows, targets, weights) -> tuple[float, ...]:
         """Keyword weight, similarity weight, temperature (and kNN vote weight when there are votes)
