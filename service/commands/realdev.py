@@ -54,6 +54,8 @@ def _print_tagging(systems: list[realdev.RealScores], half: str) -> None:
         ("纪律类别 准确率（标注了纪律的）", lambda s: s.discipline_accuracy),
         ("纪律类别 准确率（含“无”）", lambda s: s.discipline_accuracy_all),
         ("清单条目 top-1", lambda s: s.top1), ("清单条目 top-3", lambda s: s.top3),
+        ("清单条目 top-1（限标注时已有条目）", lambda s: s.top1_label_space),
+        ("清单条目 top-3（限标注时已有条目）", lambda s: s.top3_label_space),
     ]
     for label, metric in rows:
         table.add_row(label, *(_fmt(metric(s)) for s in systems))

@@ -70,3 +70,22 @@ def test_metrics_by_hand(tmp_path):
     assert s.discipline_accuracy == pytest.approx(1 / 2)      # T-1 right, T-5 wrong
     assert s.discipline_accuracy_all == pytest.approx(2 / 3)  # plus T-2's null
     assert s.top1 == pytest.approx(1 / 3) and s.top3 == pytest.approx(2 / 3)
+
+
+def test_item_figures_within_the_annotators_label_space(tmp_path):
+    """An item written after the set was labelled can never be its gold: the label-space figures
+    rank without it, the plain figures count it as a miss."""
+    path = tmp_path / "set.jsonl"
+    _write(path, ROWS)
+    examples = load_realdev([path], "all", _resolve)
+    predictions = [
+        Prediction(True, 2, "廉洁纪律", ("NEW-1", "C2-01"), ("NEW-1", "C2-01", "C2-02")),
+        Prediction(True, 1, None, ("NEW-1", "NEW-2", "B1-01"), ("NEW-1", "NEW-2", "B1-01", "A4-01")),
+        Prediction(False, None, None, ()),
+        Prediction(False, None, None, ()),
+        Prediction(True, 3, "工作纪律", ("A3-01",)),  # no full ranking: left out of the label-space figures
+    ]
+    s = score("t", examples, predictions, newer_items=frozenset({"NEW-1", "NEW-2"}))
+    assert s.top1 == pytest.approx(1 / 3) and s.top3 == pytest.approx(2 / 3)
+    assert s.top1_label_space == pytest.approx(1 / 2)  # T-1 now C2-01 first; T-2 B1-01 first
+    assert s.top3_label_space == pytest.approx(1.0)    # T-2's A4-01 moves into the top 3
