@@ -44,11 +44,22 @@ _OFFICIAL = re.compile(r"书记|主任|局长|镇长|乡长|县长|区长|村长
                        r"两委|政府|党委|党组|支部|机关|单位|公职|党员|纪委|巡察|公款|公车|财政|低保|补偿款|集体|"
                        r"镇里|乡里|县里|街道|社区|执法|审批|经办")
 _PRIVATE = re.compile(r"邻居|邻里|村民|朋友|亲戚|兄弟|商场|健身房|物业|开发商|商家|店家|老板|公司|网购|快递|房东|租客")
+# A measure or requirement written as a subject-less clause ("压实…责任", "严把…关", "二是健全…机制"):
+# the bulk of a work report, in the vocabulary of the problems it answers; a shortfall word after
+# the verb ("落实…不到位", "压得不实") makes it a stated problem again.
+_MEASURE = re.compile(r"^(?:[一二三四五六七八九十]+是|（[一二三四五六七八九十]+）|[0-9]{1,2}[.、．](?!\d)|[①-⑩])?\s*"
+                      r"(?:压实|压紧|严把|把好|盯紧|紧盯|盯住|抓实|抓好|抓住|抓牢|织密|筑牢|做实|做细|做好|用好|"
+                      r"打通|打好|健全|推行|实行|建立|完善|坚持|突出|强化|深化|聚焦|注重|守好|拧紧|扛起|扛牢|"
+                      r"夯实|优化|创新|拓展|探索|畅通|延伸|提升|提高|推动|推进|加大|加快|实现|确保|保持)")
+_SHORTFALL = re.compile(r"不到位|不严|不实|不力|不足|不够|不强|不高|不深|不细|不准|不规范|不及时|不明显|不平衡|"
+                        r"不落实|有差距|差距|落差|存在|停留在|变通|选择性|滞后|薄弱|弱化|缺失|缺位|走过场|流于形式|打折扣|"
+                        r"偏差|偏弱|偏少|难以|未能|没有")
 _CUE_PREDICATES = {
     **{name: pattern.search for name, pattern in _CUES.items()},
     # A complaint that names only private parties is a dispute, not a finding (labels.md).
     "private_only": lambda text: bool(_PRIVATE.search(text)) and not _OFFICIAL.search(text),
     "official": _OFFICIAL.search,
+    "measure": lambda text: bool(_MEASURE.search(text)) and not _SHORTFALL.search(text),
 }
 CUE_NAMES = tuple(name for name in _CUE_PREDICATES if name != "enumerator")
 """Cues of new models. A list marker (一是…) opens achievements as often as problems: no cue."""

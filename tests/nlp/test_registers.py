@@ -28,6 +28,19 @@ def test_cue_matrix_shape_and_values():
     assert matrix[0, problem] == 1.0 and matrix[1, problem] == 0.0
 
 
+@pytest.mark.parametrize("text, measure", [
+    ("压实行业主管部门的监管责任。", True),
+    ("二是严把干部选调关；", True),
+    ("（三）健全整改督办机制", True),
+    ("落实上级决策部署有差距", False),            # a shortfall after the verb
+    ("整改主体责任压得不实，3个问题逾期未改", False),
+    ("推进基层治理部署存在落差", False),
+    ("镇党委坚持每月召开一次形势分析会", False),   # a subject before the verb: not this form
+])
+def test_measure_cue(text, measure):
+    assert cue_matrix([text])[0, CUE_NAMES.index("measure")] == float(measure)
+
+
 def test_questions_and_form_rows_are_never_findings():
     tags = [{"is_finding": True, "labels": ["C2-01"]}, {"is_finding": True, "labels": ["C6-01"]},
             {"is_finding": True, "labels": ["C5-01"]}]
