@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-FORMS = ("heading", "question", "exhortation", "quote", "thanks", "plan", "form_line", "statement")
+FORMS = ("heading", "question", "exhortation", "quote", "thanks", "plan", "form_line", "measure", "statement")
 
 _CUES: dict[str, re.Pattern] = {
     "heading": re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+[章节部分条]"
@@ -87,6 +87,8 @@ def sentence_form(text: str) -> str:
             if form in ("exhortation", "plan", "quote") and problem and len(stripped) > 40:
                 continue  # "要…" leading into a stated problem is still a statement of it
             return form
+    if _CUE_PREDICATES["measure"](stripped):
+        return "measure"
     return "statement"
 
 

@@ -14,6 +14,8 @@ from nlp.registers import CUE_NAMES, cue_matrix, gate_by_role, sentence_form
     ("首先，衷心感谢组织给我这次谈话的机会。", "thanks"),
     ("下一步，我们将继续深化巡察成果运用。", "plan"),
     ("记录人签字：", "form_line"),
+    ("压实行业主管部门的监管责任。", "measure"),
+    ("落实上级决策部署有差距", "statement"),
     ("2023年该局使用公款在辖区酒店接待同城单位11次，花费2.6万元。", "statement"),
     ("要特别指出的是，部分村干部在低保评定中优亲厚友，将不符合条件的亲属纳入低保对象，群众反映强烈。", "statement"),
 ])
