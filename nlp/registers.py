@@ -16,11 +16,13 @@ import numpy as np
 
 FORMS = ("heading", "question", "exhortation", "quote", "thanks", "plan", "form_line", "measure", "statement")
 
+_NUMERAL = "[一二三四五六七八九十]+"
+_ORDINAL = rf"（{_NUMERAL}）|[0-9]{{1,2}}[.、．](?!\d)"
+"""A list marker that opens headings, list items and numbered measures: （三） or 3. / 3、"""
+
 _CUES: dict[str, re.Pattern] = {
-    "heading": re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+[章节部分条]"
-                          r"|[0-9]{1,2}[.、．](?!\d))\S{0,24}$"),
-    "enumerator": re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）"
-                             r"|[0-9]{1,2}[.、．](?!\d)|首先|其次|再次|最后)"),
+    "heading": re.compile(rf"^\s*(?:{_NUMERAL}、|第{_NUMERAL}[章节部分条]|{_ORDINAL})\S{{0,24}}$"),
+    "enumerator": re.compile(rf"^\s*(?:{_NUMERAL}是|{_NUMERAL}、|{_ORDINAL}|首先|其次|再次|最后)"),
     "question": re.compile(r"[？?]\s*$|^(?:请你|请您|你|您)(?:谈谈|说说|介绍|讲讲|是否|对|知道|了解|认为)"
                            r"|(?:吗|呢|么)[？?。]?\s*$|有没有|是否了解|怎么看"),
     "exhortation": re.compile(r"^(?:要|必须|务必|切实|进一步|坚决|全面|持续|始终|着力|扎实|各[级单位部门支部乡镇]+要|我们要|大家要)"
@@ -47,7 +49,7 @@ _PRIVATE = re.compile(r"邻居|邻里|村民|朋友|亲戚|兄弟|商场|健身�
 # A measure or requirement written as a subject-less clause ("压实…责任", "严把…关", "二是健全…机制"):
 # the bulk of a work report, in the vocabulary of the problems it answers; a shortfall word after
 # the verb ("落实…不到位", "压得不实") makes it a stated problem again.
-_MEASURE = re.compile(r"^(?:[一二三四五六七八九十]+是|（[一二三四五六七八九十]+）|[0-9]{1,2}[.、．](?!\d)|[①-⑩])?\s*"
+_MEASURE = re.compile(rf"^(?:{_NUMERAL}是|{_ORDINAL}|[①-⑩])?\s*"
                       r"(?:压实|压紧|严把|把好|盯紧|紧盯|盯住|抓实|抓好|抓住|抓牢|织密|筑牢|做实|做细|做好|用好|"
                       r"打通|打好|健全|推行|实行|建立|完善|坚持|突出|强化|深化|聚焦|注重|守好|拧紧|扛起|扛牢|"
                       r"夯实|优化|创新|拓展|探索|畅通|延伸|提升|提高|推动|推进|加大|加快|实现|确保|保持)")
