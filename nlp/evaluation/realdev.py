@@ -42,6 +42,8 @@ class RealExample:
     discipline: str | None
     items: tuple[str, ...]
     topic: str = ""
+    confidence: str = ""
+    """The annotator's confidence in the labels: high / medium / low ("" when not given)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,19 @@ class KindScores:
 
 
 @dataclass
+class LabelScores:
+    """Label figures over the problems of one slice (a kind, an annotator confidence)."""
+    problems: int = 0
+    focus_accuracy: float = 0.0
+    labelled: int = 0
+    """Problems whose gold discipline is one of the six."""
+    discipline_accuracy: float = 0.0
+    with_items: int = 0
+    top1: float = 0.0
+    top3: float = 0.0
+
+
+@dataclass
 class RealScores:
     name: str
     n: int
@@ -83,6 +98,8 @@ class RealScores:
     top1_label_space: float = float("nan")
     top3_label_space: float = float("nan")
     """top-1/top-3 on the ranking without the items added after the set was labelled."""
+    labels_by_kind: dict[str, LabelScores] = field(default_factory=dict)
+    labels_by_confidence: dict[str, LabelScores] = field(default_factory=dict)
 
 
 def half_of(identifier: str) -> str:
@@ -114,7 +131,8 @@ def load_realdev(paths: Iterable[Path], half: str = "all",
                     items.append(resolved)
             examples.append(RealExample(
                 row["id"], row.get("kind", "other"), row["text"], bool(row["is_finding"]),
-                row.get("focus"), row.get("discipline"), tuple(items), row.get("topic", "")))
+                row.get("focus"), row.get("discipline"), tuple(items), row.get("topic", ""),
+                row.get("confidence") or ""))
     return examples
 
 
@@ -139,31 +157,53 @@ def score(name: str, examples: Sequence[RealExample], predictions: Sequence[Pred
                 bucket.negatives += 1
                 bucket.false_positives += int(prediction.is_finding)
     problems = [(e, p) for e, p in zip(examples, predictions) if e.is_finding]
+    labels = _label_scores(problems)
     gold_focus = [as_focus(e.focus) for e, _ in problems]
-    predicted_focus = [as_focus(p.focus) for _, p in problems]
-    labelled = [(e, p) for e, p in problems if as_discipline(e.discipline)]
     with_items = [(e, p) for e, p in problems if e.items]
-
-    def mean(values: list[bool]) -> float:
-        return float(np.mean(values)) if values else 0.0
-
-    def hit(example: RealExample, ranked: Sequence[str], k: int) -> bool:
-        return bool(set(ranked[:k]) & set(example.items))
-
     older = [(e, [i for i in p.ranked_all if i not in newer_items]) for e, p in with_items if p.ranked_all]
-
     return RealScores(
         name=name, n=len(examples), per_kind=per_kind, overall=overall,
-        focus_accuracy=mean([g == p for g, p in zip(gold_focus, predicted_focus)]),
-        focus_macro_f1=macro_f1(gold_focus, predicted_focus),
-        discipline_accuracy=mean([as_discipline(e.discipline) == as_discipline(p.discipline) for e, p in labelled]),
-        discipline_accuracy_all=mean([as_discipline(e.discipline) == as_discipline(p.discipline)
-                                      for e, p in problems]),
-        top1=mean([hit(e, p.ranked, 1) for e, p in with_items]),
-        top3=mean([hit(e, p.ranked, 3) for e, p in with_items]),
-        top1_label_space=mean([hit(e, r, 1) for e, r in older]) if older else float("nan"),
-        top3_label_space=mean([hit(e, r, 3) for e, r in older]) if older else float("nan"),
+        focus_accuracy=labels.focus_accuracy,
+        focus_macro_f1=macro_f1(gold_focus, [as_focus(p.focus) for _, p in problems]),
+        discipline_accuracy=labels.discipline_accuracy,
+        discipline_accuracy_all=_mean([as_discipline(e.discipline) == as_discipline(p.discipline)
+                                       for e, p in problems]),
+        top1=labels.top1, top3=labels.top3,
+        top1_label_space=_mean([_hit(e, r, 1) for e, r in older]) if older else float("nan"),
+        top3_label_space=_mean([_hit(e, r, 3) for e, r in older]) if older else float("nan"),
+        labels_by_kind=_sliced(problems, lambda e: e.kind),
+        labels_by_confidence=_sliced([(e, p) for e, p in problems if e.confidence], lambda e: e.confidence),
     )
+
+
+def _mean(values: list[bool]) -> float:
+    return float(np.mean(values)) if values else 0.0
+
+
+def _hit(example: RealExample, ranked: Sequence[str], k: int) -> bool:
+    return bool(set(ranked[:k]) & set(example.items))
+
+
+def _label_scores(problems: Sequence[tuple[RealExample, Prediction]]) -> LabelScores:
+    labelled = [(e, p) for e, p in problems if as_discipline(e.discipline)]
+    with_items = [(e, p) for e, p in problems if e.items]
+    return LabelScores(
+        problems=len(problems),
+        focus_accuracy=_mean([as_focus(e.focus) == as_focus(p.focus) for e, p in problems]),
+        labelled=len(labelled),
+        discipline_accuracy=_mean([as_discipline(e.discipline) == as_discipline(p.discipline) for e, p in labelled]),
+        with_items=len(with_items),
+        top1=_mean([_hit(e, p.ranked, 1) for e, p in with_items]),
+        top3=_mean([_hit(e, p.ranked, 3) for e, p in with_items]))
+
+
+def _sliced(problems: Sequence[tuple[RealExample, Prediction]],
+            key: Callable[[RealExample], str]) -> dict[str, LabelScores]:
+    """Label figures per value of ``key`` (the figures of a slice say where the tags can be trusted)."""
+    slices: dict[str, list] = {}
+    for example, prediction in problems:
+        slices.setdefault(key(example), []).append((example, prediction))
+    return {value: _label_scores(pairs) for value, pairs in slices.items()}
 
 
 def tagger_predictions(tagger, texts: Sequence[str]) -> list[Prediction]:

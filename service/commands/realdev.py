@@ -15,6 +15,7 @@ from service.commands.common import console, err, print_json
 from service.settings import get_settings
 
 KIND_NAMES = {"finding": "问题表述", "case": "通报案例", "petition": "信访件", "minutes": "会议/谈话"}
+CONFIDENCE_NAMES = {"high": "标注把握高", "medium": "标注把握中", "low": "标注把握低"}
 
 
 def _fmt(value: float) -> str:
@@ -72,6 +73,26 @@ def _print_tagging(systems: list[realdev.RealScores], half: str) -> None:
             cells.append(f"{_fmt(k.finding.precision)} / {_fmt(k.finding.recall)} / {fp}")
         kinds.add_row(f"{KIND_NAMES.get(kind, kind)}（{systems[0].per_kind[kind].n}）", *cells)
     console.print(kinds)
+    _print_label_slices(systems, "按材料类型：标签（三个聚焦 / 纪律 / 条目 top-1 / top-3，仅问题）",
+                        lambda s: s.labels_by_kind, KIND_NAMES)
+    if systems[0].labels_by_confidence:
+        _print_label_slices(systems, "按标注把握度：标签（三个聚焦 / 纪律 / 条目 top-1 / top-3，仅问题）",
+                            lambda s: s.labels_by_confidence, CONFIDENCE_NAMES)
+
+
+def _print_label_slices(systems: list[realdev.RealScores], title: str, slices, names: dict[str, str]) -> None:
+    """Where the tags can be trusted: the label figures of each slice, with its problem count."""
+    table = Table(title=title)
+    table.add_column("切片")
+    for system in systems:
+        table.add_column(system.name, justify="right")
+    for key, first in slices(systems[0]).items():
+        cells = [" / ".join(_fmt(v) if n else "—" for v, n in ((c.focus_accuracy, c.problems),
+                                                               (c.discipline_accuracy, c.labelled),
+                                                               (c.top1, c.with_items), (c.top3, c.with_items)))
+                 for c in (slices(system)[key] for system in systems)]
+        table.add_row(f"{names.get(key, key)}（{first.problems}）", *cells)
+    console.print(table)
 
 
 def _retrieval(paths: list[Path], half: str):

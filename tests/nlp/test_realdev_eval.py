@@ -89,3 +89,47 @@ def test_item_figures_within_the_annotators_label_space(tmp_path):
     assert s.top1 == pytest.approx(1 / 3) and s.top3 == pytest.approx(2 / 3)
     assert s.top1_label_space == pytest.approx(1 / 2)  # T-1 now C2-01 first; T-2 B1-01 first
     assert s.top3_label_space == pytest.approx(1.0)    # T-2's A4-01 moves into the top 3
+
+
+def test_label_figures_by_kind_and_annotator_confidence(tmp_path):
+    """Each slice is scored on its own problems; texts without a confidence are left out of that view."""
+    rows = [dict(r) for r in ROWS]
+    rows[0]["confidence"], rows[1]["confidence"], rows[4]["confidence"] = "high", "medium", "high"
+    path = tmp_path / "set.jsonl"
+    _write(path, rows)
+    examples = load_realdev([path], "all", _resolve)
+    assert [e.confidence for e in examples] == ["high", "medium", "", "", "high"]
+    predictions = [
+        Prediction(True, 2, "廉洁纪律", ("C2-01", "C2-02")),
+        Prediction(True, 3, "无", ("B1-01", "A4-01")),
+        Prediction(False, None, None, ()),
+        Prediction(False, None, None, ()),
+        Prediction(True, 3, "组织纪律", ("A3-02", "B1-01", "A3-01")),
+    ]
+    s = score("t", examples, predictions)
+    finding, minutes = s.labels_by_kind["finding"], s.labels_by_kind["minutes"]
+    assert set(s.labels_by_kind) == {"finding", "minutes"}  # petitions here are no problems
+    assert (finding.problems, finding.focus_accuracy, finding.top1, finding.top3) == (2, 0.5, 0.5, 1.0)
+    assert (finding.labelled, finding.discipline_accuracy) == (1, 1.0)
+    assert (minutes.focus_accuracy, minutes.discipline_accuracy, minutes.top1, minutes.top3) == (1.0, 0.0, 0.0, 1.0)
+    high, medium = s.labels_by_confidence["high"], s.labels_by_confidence["medium"]
+    assert (high.problems, high.focus_accuracy, high.discipline_accuracy, high.top1) == (2, 1.0, 0.5, 0.5)
+    assert (medium.problems, medium.focus_accuracy, medium.labelled, medium.top3) == (1, 0.0, 0, 1.0)
+    assert s.top1 == pytest.approx(1 / 3) and s.focus_accuracy == pytest.approx(2 / 3)
+
+
+def test_the_eval_command_prints_the_label_slices(tmp_path):
+    from service.commands.common import console
+    from service.commands.realdev import _print_tagging
+
+    rows = [dict(r, confidence="medium" if r["id"] == "T-2" else "high") for r in ROWS]
+    path = tmp_path / "set.jsonl"
+    _write(path, rows)
+    examples = load_realdev([path], "all", _resolve)
+    predictions = [Prediction(e.is_finding, e.focus, e.discipline, e.items) for e in examples]  # all right
+    with console.capture() as captured:
+        _print_tagging([score("xuncha 标注模型", examples, predictions)], "all")
+    printed = captured.get()
+    assert "按材料类型：标签" in printed and "问题表述（2）" in printed and "会议/谈话（1）" in printed
+    assert "标注把握高（2）" in printed and "1.000 / 1.000 / 1.000 / 1.000" in printed
+    assert "标注把握中（1）" in printed and "1.000 / — / 1.000 / 1.000" in printed  # no labelled discipline
