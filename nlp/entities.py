@@ -148,11 +148,25 @@ def is_plausible_name(name: str) -> bool:
     return not _position_pattern().search(name)
 
 
+# Bare 块 is also the measure word of land, boards and areas of work ("这一块不是大事", "一块地",
+# "一块牌子"): it names money only when no demonstrative comes before the number and no noun follows.
+_DEMONSTRATIVE_BEFORE = frozenset("这那哪每某同")
+_NOUN_AFTER_KUAI = frozenset("儿地田牌匾碑石砖板布表屏肉糖玉金银钢铁木玻区")
+
+
+def _is_measure_word(text: str, match) -> bool:
+    if not match.group(0).endswith("块"):
+        return False
+    before = text[match.start() - 1] if match.start() else ""
+    after = text[match.end()] if match.end() < len(text) else ""
+    return before in _DEMONSTRATIVE_BEFORE or after in _NOUN_AFTER_KUAI
+
+
 def money(text: str) -> list[Entity]:
     out = []
     for match in MONEY_PATTERN.finditer(text):
         value = money_value(match)
-        if value is not None and value > 0:
+        if value is not None and value > 0 and not _is_measure_word(text, match):
             out.append(Entity("money", match.group(0), match.start(), match.end(), value))
     return out
 

@@ -100,15 +100,19 @@ def run_ingest(paths: list[Path], inspection: str, team: str | None, unit: str |
 
 
 def _print_results(results: list[IngestResult]) -> None:
-    result = table("导入结果", "文件", "状态", "类型", "页数", "候选问题", "说明")
+    result = table("导入结果", "文件", "状态", "类型", "页数", "候选问题", "疑似问题", "说明")
     for r in results:
         style = {"added": "green", "duplicate": "yellow", "error": "red"}[r.status]
         result.add_row(escape(Path(r.path).name), f"[{style}]{STATUS_LABELS[r.status]}[/]", _kind_label(r.kind),
-                       str(r.pages or ""), str(r.findings or ""), escape(r.message or ""))
+                       str(r.pages or ""), str(r.findings or ""), "" if r.flagged is None else str(r.flagged),
+                       escape(r.message or ""))
     console.print(result)
     counts = {s: sum(r.status == s for r in results) for s in STATUS_LABELS}
+    flagged = [r.flagged for r in results if r.status == "added" and r.flagged is not None]
+    tagged = (f"新入库文件共 {sum(r.findings for r in results if r.status == 'added')} 条候选问题，"
+              f"其中疑似问题 {sum(flagged)} 条。") if flagged else ""
     console.print(f"共 {len(results)} 个文件：新入库 {counts['added']}，已存在 {counts['duplicate']}，"
-                  f"失败 {counts['error']}。")
+                  f"失败 {counts['error']}。{tagged}")
 
 
 @app.command()

@@ -31,9 +31,17 @@ class IngestResult:
     kind: str | None = None
     pages: int = 0
     findings: int = 0
+    flagged: int | None = None
+    """Candidate findings the tagger flags as suspected problems (None when nothing was tagged)."""
     error_code: str | None = None
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+def flagged_count(tags: Iterable[dict | None] | None) -> int | None:
+    """How many segments are suspected problems; None when the segments carry no tags."""
+    tags = [t for t in tags or () if t is not None]
+    return sum(bool(t.get("is_finding")) for t in tags) if tags else None
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
@@ -135,7 +143,7 @@ class Ingestor:
         log.info("stored document id=%s kind=%s findings=%d", document_id, analysis.kind.kind.value,
                  len(analysis.findings))
         return IngestResult(label, "added", document_id, analysis.kind.kind.value, parsed.pages,
-                            len(analysis.findings), warnings=parsed.warnings)
+                            len(analysis.findings), flagged_count(tags), warnings=parsed.warnings)
 
     def delete(self, document_id: int) -> bool:
         original = self.repository.delete_document(document_id)

@@ -32,7 +32,7 @@ from typing import Callable
 from nlp.parsing.limits import ParseLimits
 from nlp.parsing.sniffing import IMAGE_KINDS, sniff
 from nlp.types import DocumentKind, ParseError
-from service.ingest import Ingestor, IngestResult
+from service.ingest import Ingestor, IngestResult, flagged_count
 from service.storage.jobs import FAILED, INTERRUPTED, ClaimLost, FileTask, JobStore
 from service.workers.files import DirectoryStore, UploadStore
 
@@ -128,7 +128,7 @@ def _result(result: IngestResult) -> dict:
     if status == "error" and result.error_code == "cancelled":
         status = "cancelled"
     return {"status": status, "document_id": result.document_id, "kind": result.kind,
-            "pages": result.pages, "findings": result.findings, "code": result.error_code,
+            "pages": result.pages, "findings": result.findings, "flagged": result.flagged, "code": result.error_code,
             "message": result.message, "warnings": result.warnings}
 
 
@@ -322,7 +322,7 @@ class JobRunner:
             return result
         log.info("job %s file %d: stored by its previous worker before it stopped", task.job_id, task.index)
         return IngestResult(result.path, "added", detail.id, detail.kind, detail.pages, len(detail.findings),
-                            warnings=list(detail.warnings))
+                            flagged_count(f.tags for f in detail.findings), warnings=list(detail.warnings))
 
     def _done(self, task: FileTask, result: dict, worker: str) -> None:
         job = self.store.file_done(task.job_id, task.index, result, worker if self.lease else None)

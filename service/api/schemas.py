@@ -119,7 +119,8 @@ class JobFileOut(BaseModel):
     document_id: int | None = None
     kind: str | None = None
     pages: int = 0
-    findings: int = 0
+    findings: int = Field(0, description="候选问题（切分出的片段）数")
+    flagged: int | None = Field(None, description="其中被标为疑似问题的条数；未加载标注模型时为空")
     code: str | None = None
     message: str | None = None
     warnings: list[str] = []

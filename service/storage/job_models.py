@@ -51,6 +51,8 @@ class JobFile(Base):
     kind: Mapped[str | None] = mapped_column(String(20))
     pages: Mapped[int] = mapped_column(Integer, default=0)
     findings: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int | None] = mapped_column(Integer)
+    """Of those, flagged as suspected problems (revision 0014); None when nothing was tagged."""
     code: Mapped[str | None] = mapped_column(String(40))
     message: Mapped[str | None] = mapped_column(String(500))
     warnings: Mapped[list] = mapped_column(JSON, default=list)

@@ -39,7 +39,7 @@ STATUS_LABELS = {"queued": "排队中", "running": "处理中", "done": "已完�
                  "duplicate": "已完成", "failed": "失败", "error": "失败", "cancelled": "已取消"}
 CANCELLED_MESSAGE = "任务已取消，该文件未导入"
 QUEUE_UNAVAILABLE = "导入队列暂时不可用，该文件尚未开始导入，可以重试"
-_RESULT_FIELDS = ("document_id", "kind", "pages", "findings", "code", "message", "warnings")
+_RESULT_FIELDS = ("document_id", "kind", "pages", "findings", "flagged", "code", "message", "warnings")
 
 
 @dataclass
@@ -100,7 +100,7 @@ def _task(row: JobFile, job: Job) -> FileTask:
 def _file(row: JobFile) -> dict:
     return {"index": row.idx, "filename": row.filename, "size": row.size, "cost": row.cost, "status": row.status,
             "document_id": row.document_id, "kind": row.kind, "pages": row.pages, "findings": row.findings,
-            "code": row.code, "message": row.message, "warnings": list(row.warnings or []),
+            "flagged": row.flagged, "code": row.code, "message": row.message, "warnings": list(row.warnings or []),
             "started_at": row.started_at, "finished_at": row.finished_at}
 
 

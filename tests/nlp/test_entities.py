@@ -13,6 +13,16 @@ def test_money_is_normalised_to_yuan(text, value):
     assert found.value == value
 
 
+@pytest.mark.parametrize("text", ["大家感觉这一块不是大事", "村里那一块地租给了老板", "门口挂了一块牌子", "每块砖都要验收"])
+def test_kuai_as_a_measure_word_is_no_money(text):
+    assert entities.money(text) == []
+
+
+@pytest.mark.parametrize("text,value", [("去年中秋收了三千块的卡", 3000), ("一人给了五十块", 50), ("塞给我两百块，", 200)])
+def test_kuai_as_colloquial_yuan_is_money(text, value):
+    assert [e.value for e in entities.money(text)] == [value]
+
+
 @pytest.mark.parametrize(
     "text,iso",
     [("2023年5月6日", "2023-05-06"), ("二〇二三年五月六日", "2023-05-06"), ("2023.5.6", "2023-05-06"),

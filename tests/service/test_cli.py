@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,8 +107,14 @@ def test_reviewed_tags_become_training_data(xuncha_home, small_model, make_docx)
     from service import context, feedback
 
     result = runner.invoke(app, ["ingest", str(make_docx(PETITION_LINES, "信.docx")), "-i", "第二轮", "--json"])
-    document_id = json.loads(result.stdout)[0]["document_id"]
+    (ingested,) = json.loads(result.stdout)
+    document_id = ingested["document_id"]
     findings = context.repository().get_document(document_id).findings
+    assert ingested["findings"] == len(findings)
+    assert 0 < ingested["flagged"] == sum(bool(f.tags["is_finding"]) for f in findings) < len(findings)
+    shown = runner.invoke(app, ["ingest", str(make_docx(MINUTES_LINES, "纪要.docx")), "-i", "第二轮"])
+    assert shown.exit_code == 0 and "疑似问题" in shown.stdout
+    assert re.search(r"新入库文件共\s*\d+\s*条候选问题，其中疑似问题\s*\d+\s*条", shown.stdout), shown.stdout
     tagged = next(f for f in findings if f.tags and f.tags["labels"])
     assert {"finding_score", "checklist", "focus", "evidence"} <= set(tagged.tags)
 

@@ -113,6 +113,7 @@ def test_member_works_through_the_workspace(server, new_page, make_docx, make_pd
     expect(page.locator("#upload-list li.upload-item[data-status=added]")).to_have_count(2, timeout=UPLOAD_TIMEOUT)
     for row in rows.all():
         expect(row.locator(".upload-status")).to_contain_text("已导入")
+        expect(row.locator(".upload-status")).to_contain_text(re.compile(r"\d+ 条候选问题，其中疑似问题 \d+ 条"))
         assert row.locator("progress").evaluate("p => p.value") == 100
     expect(page.locator(".upload-summary")).to_contain_text("已导入 2 个，重复 0 个，失败 0 个")
     expect(page.locator("#documents tbody tr")).to_have_count(2)

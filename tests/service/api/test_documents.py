@@ -41,6 +41,7 @@ def test_docx_and_pdf_upload_runs_a_job_and_yields_structured_documents(api, mem
     by_name = {f["filename"]: f for f in done["files"]}
     assert by_name["会议记录.docx"]["status"] == "added" and by_name["会议记录.docx"]["kind"] == "minutes"
     assert by_name["举报信.pdf"]["kind"] == "petition" and by_name["举报信.pdf"]["pages"] == 2
+    assert by_name["举报信.pdf"]["findings"] > 0 and by_name["举报信.pdf"]["flagged"] is None  # no model here
 
     detail = client.get(f"/api/documents/{by_name['举报信.pdf']['document_id']}").json()
     assert detail["kind"] == "petition" and detail["fields"]["complainant"] == "田富贵"

@@ -117,7 +117,8 @@ function allowCancel(entry, job) {
 function showFileResult(entry, result) {
   const { set, detail } = entry;
   if (result.status === "added") {
-    set("added", `已导入 · ${kindLabel(result.kind)} · ${result.findings} 条候选问题`, 1);
+    const flagged = typeof result.flagged === "number" ? `，其中疑似问题 ${result.flagged} 条` : "";
+    set("added", `已导入 · ${kindLabel(result.kind)} · ${result.findings} 条候选问题${flagged}`, 1);
     fill(detail, result.document_id ? h("a", { href: `/documents/${result.document_id}` }, "查看文档") : null,
       (result.warnings || []).map((w) => h("div", { class: "warning" }, w)));
   } else if (result.status === "duplicate") {
