@@ -162,10 +162,12 @@ def docs_list(
     if as_json:
         print(json.dumps([asdict(d) for d in documents], ensure_ascii=False, default=_json_default, indent=1))
         return
-    result = table(f"文档（{len(documents)} 份）", "编号", "巡察轮次", "文件", "类型", "年份", "置信度", "页数", "候选问题")
+    result = table(f"文档（{len(documents)} 份）", "编号", "巡察轮次", "文件", "类型", "年份", "置信度", "页数", "候选问题",
+                   "疑似问题")
     for d in documents:
         result.add_row(str(d.id), escape(d.inspection), escape(d.filename), _kind_label(d.kind), str(d.year or "—"),
-                       f"{d.kind_score:.2f}", str(d.pages), str(d.finding_count))
+                       f"{d.kind_score:.2f}", str(d.pages), str(d.finding_count),
+                       "—" if d.flagged_count is None else str(d.flagged_count))
     console.print(result)
 
 

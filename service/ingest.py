@@ -18,6 +18,7 @@ from nlp.pipeline import DocumentAnalysis, analyse
 from nlp.types import DocumentKind, ParseError
 from service.originals import OriginalStore
 from service.storage import NewDocument, NewFinding, Repository
+from service.storage.records import flagged_count
 
 log = logging.getLogger(__name__)
 FindingTagger = Callable[[list[str]], list[dict]]
@@ -36,12 +37,6 @@ class IngestResult:
     error_code: str | None = None
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-def flagged_count(tags: Iterable[dict | None] | None) -> int | None:
-    """How many segments are suspected problems; None when the segments carry no tags."""
-    tags = [t for t in tags or () if t is not None]
-    return sum(bool(t.get("is_finding")) for t in tags) if tags else None
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:

@@ -32,8 +32,9 @@ from typing import Callable
 from nlp.parsing.limits import ParseLimits
 from nlp.parsing.sniffing import IMAGE_KINDS, sniff
 from nlp.types import DocumentKind, ParseError
-from service.ingest import Ingestor, IngestResult, flagged_count
+from service.ingest import Ingestor, IngestResult
 from service.storage.jobs import FAILED, INTERRUPTED, ClaimLost, FileTask, JobStore
+from service.storage.records import flagged_count
 from service.workers.files import DirectoryStore, UploadStore
 
 __all__ = ["FAILED", "INTERRUPTED", "JobRunner", "estimate_cost", "parse_limits", "remove_stale_uploads"]

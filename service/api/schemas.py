@@ -67,7 +67,8 @@ class DocumentSummaryOut(BaseModel):
     kind: str
     kind_score: float
     pages: int
-    finding_count: int
+    finding_count: int = Field(description="候选问题（切分出的片段）数")
+    flagged_count: int | None = Field(None, description="其中被标为疑似问题的条数；未标注时为空")
     created_at: datetime
     year: int | None = Field(None, description="文档自身日期（会议、谈话、落款日期）的年份；没有时为导入年份")
     demo: bool = Field(False, description="属于示例材料轮次")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable
 
 
 @dataclass
@@ -60,6 +61,12 @@ class NewDocument:
     kind_overridden: bool = False
 
 
+def flagged_count(tags: Iterable[dict | None] | None) -> int | None:
+    """How many findings the tagger flags as suspected problems; None when none carries tags."""
+    tags = [t for t in tags or () if t is not None]
+    return sum(bool(t.get("is_finding")) for t in tags) if tags else None
+
+
 @dataclass
 class DocumentSummary:
     id: int
@@ -75,6 +82,8 @@ class DocumentSummary:
     year: int | None = None
     """The year of the document's own date (else of its import)."""
     demo: bool = False
+    flagged_count: int | None = None
+    """Of its candidate findings, those the tagger flags as suspected problems (None: none tagged)."""
 
 
 @dataclass

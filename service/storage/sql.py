@@ -10,7 +10,7 @@ from dataclasses import asdict, fields as dataclass_fields
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy import case, create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,7 @@ from service.storage.records import (
     InspectionRecord,
     NewDocument,
     NewFinding,
+    flagged_count,
 )
 from service.storage.years import document_year
 
@@ -342,9 +343,12 @@ class SqlRepository:
 
     def list_documents(self, inspection: str | None = None, team: str | None = None, *,
                        inspection_id: int | None = None, kind: str | None = None) -> list[DocumentSummary]:
-        counts = (select(models.Finding.document_id, func.count().label("n"))
+        flag = models.Finding.tags["is_finding"].as_boolean()
+        counts = (select(models.Finding.document_id, func.count().label("n"), func.count(flag).label("tagged"),
+                         func.sum(case((flag, 1), else_=0)).label("flagged"))
                   .group_by(models.Finding.document_id).subquery())
-        query = (select(models.Document, models.Inspection, func.coalesce(counts.c.n, 0))
+        query = (select(models.Document, models.Inspection, func.coalesce(counts.c.n, 0), counts.c.tagged,
+                        counts.c.flagged)
                  .join(models.Inspection).outerjoin(counts, counts.c.document_id == models.Document.id)
                  .order_by(models.Document.id))
         if inspection is not None:
@@ -356,21 +360,24 @@ class SqlRepository:
         if kind is not None:
             query = query.where(models.Document.kind == kind)
         with self.session() as session:
-            return [self._summary(doc, insp, count) for doc, insp, count in session.execute(query)]
+            return [self._summary(doc, insp, count, int(flagged) if tagged else None)
+                    for doc, insp, count, tagged, flagged in session.execute(query)]
 
     @staticmethod
-    def _summary(doc: models.Document, inspection: models.Inspection, count: int) -> DocumentSummary:
+    def _summary(doc: models.Document, inspection: models.Inspection, count: int,
+                 flagged: int | None) -> DocumentSummary:
         year = doc.year if doc.year is not None else document_year(doc.fields, doc.text, doc.kind, doc.created_at)
         return DocumentSummary(doc.id, inspection.name, inspection.team, doc.filename, doc.kind,
                                doc.kind_score, doc.pages, count, doc.created_at, inspection.id, year,
-                               bool(inspection.demo))
+                               bool(inspection.demo), flagged)
 
     def get_document(self, document_id: int) -> DocumentDetail | None:
         with self.session() as session:
             doc = session.get(models.Document, document_id)
             if doc is None:
                 return None
-            summary = self._summary(doc, doc.inspection, len(doc.findings))
+            summary = self._summary(doc, doc.inspection, len(doc.findings),
+                                    flagged_count(f.tags for f in doc.findings))
             reviews = latest_reviews(session, [f.id for f in doc.findings])
             findings = [finding_record(f, reviews.get(f.id)) for f in doc.findings]
             return DocumentDetail(

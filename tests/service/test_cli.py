@@ -115,6 +115,8 @@ def test_reviewed_tags_become_training_data(xuncha_home, small_model, make_docx)
     shown = runner.invoke(app, ["ingest", str(make_docx(MINUTES_LINES, "纪要.docx")), "-i", "第二轮"])
     assert shown.exit_code == 0 and "疑似问题" in shown.stdout
     assert re.search(r"新入库文件共\s*\d+\s*条候选问题，其中疑似问题\s*\d+\s*条", shown.stdout), shown.stdout
+    listed = json.loads(runner.invoke(app, ["docs", "list", "--json"]).stdout)
+    assert next(d for d in listed if d["id"] == document_id)["flagged_count"] == ingested["flagged"]
     tagged = next(f for f in findings if f.tags and f.tags["labels"])
     assert {"finding_score", "checklist", "focus", "evidence"} <= set(tagged.tags)
 

@@ -56,6 +56,24 @@ def test_delete_removes_the_findings_too(tmp_path):
     assert repository.delete_document(document_id) is None
 
 
+def test_documents_count_the_findings_flagged_as_suspected_problems(tmp_path):
+    """The tagger's flags are counted in SQL for the list and from the rows for one document; a
+    document whose findings carry no tags has no count (not 0)."""
+    repository = open_repository(f"sqlite:///{tmp_path / 'x.db'}")
+    inspection = repository.ensure_inspection("第二轮", "一组")
+    tagged = _document("b" * 64)
+    tagged.findings = [NewFinding(i, "举报某某", 0, 4, 0, 4, None, None, "statement", None, [], tags)
+                       for i, tags in enumerate([{"is_finding": True}, {"is_finding": False}, None,
+                                                 {"is_finding": True, "labels": ["C2-01"]}])]
+    tagged_id = repository.add_document(inspection.id, tagged)
+    untagged_id = repository.add_document(inspection.id, _document())
+    listed = {d.id: d for d in repository.list_documents()}
+    assert (listed[tagged_id].finding_count, listed[tagged_id].flagged_count) == (4, 2)
+    assert (listed[untagged_id].finding_count, listed[untagged_id].flagged_count) == (1, None)
+    assert repository.get_document(tagged_id).flagged_count == 2
+    assert repository.get_document(untagged_id).flagged_count is None
+
+
 def test_documents_filtered_by_team(tmp_path):
     repository = open_repository(f"sqlite:///{tmp_path / 'x.db'}")
     one = repository.ensure_inspection("第二轮", "一组")

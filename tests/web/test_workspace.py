@@ -118,6 +118,10 @@ def test_member_works_through_the_workspace(server, new_page, make_docx, make_pd
     expect(page.locator(".upload-summary")).to_contain_text("已导入 2 个，重复 0 个，失败 0 个")
     expect(page.locator("#documents tbody tr")).to_have_count(2)
     expect(page.locator("#documents")).to_contain_text("信访举报件")
+    expect(page.locator("#documents thead")).to_contain_text("疑似问题")
+    expect(page.locator("#documents tbody td.flagged-count")).to_have_count(2)
+    for cell in page.locator("#documents tbody td.flagged-count").all():  # tagged on import: a count, not —
+        expect(cell).to_have_text(re.compile(r"^\d+$"))
 
     # Uploading the same file again is reported per file as a duplicate.
     page.set_input_files("#upload-files", [str(minutes)])

@@ -169,6 +169,8 @@ def test_repository_round_trip_and_ids_never_reused(pg_url):
         assert detail.created_at.utcoffset() is not None and detail.created_at.utcoffset().total_seconds() == 0
         assert [d.id for d in repository.list_documents(team="一组")] == [first, second]
         assert [d.finding_count for d in repository.list_documents(inspection_id=one.id)] == [2, 3]
+        assert [d.flagged_count for d in repository.list_documents(inspection_id=one.id)] == [1, 1]  # JSON path on PG
+        assert detail.flagged_count == 1
         assert repository.inspection_counts() == {one.id: (2, 5), two.id: (1, 2)}
         assert repository.find_document(one.id, "b" * 64) == second
 

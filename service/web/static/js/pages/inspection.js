@@ -66,13 +66,15 @@ async function loadDocuments() {
     h("td", { class: "num", dataset: { year: String(doc.year || "") } }, doc.year ? String(doc.year) : "—"),
     h("td", { class: "num" }, String(doc.pages)),
     h("td", { class: "num" }, String(doc.finding_count)),
+    h("td", { class: "num flagged-count" }, doc.flagged_count == null ? "—" : String(doc.flagged_count)),
     h("td", { class: "nowrap" }, dateTime(doc.created_at)),
     write ? deleteControl(doc)
       : h("td", null, h("a", { href: `/documents/${doc.id}/leads`, class: "button-small button" }, "线索"))));
   fill(documents, h("table", { class: "table" },
     h("thead", null, h("tr", null, h("th", null, "文件名"), h("th", null, "类型"),
       h("th", { class: "num", title: "文档自身日期的年份（没有日期时为导入年份）" }, "年份"), h("th", { class: "num" }, "页数"),
-      h("th", { class: "num" }, "候选问题"), h("th", null, "导入时间"), h("th", null, "操作"))),
+      h("th", { class: "num" }, "候选问题"), h("th", { class: "num", title: "标注模型标为疑似问题的候选问题数" }, "疑似问题"),
+      h("th", null, "导入时间"), h("th", null, "操作"))),
     h("tbody", null, rows)));
 }
 
