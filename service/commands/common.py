@@ -31,6 +31,11 @@ class RoundNotFound(LookupError):
     pass
 
 
+def source_place(filename: str, page: int | None) -> str:
+    """Where a quoted sentence comes from; text files have no pages, so only the file is named."""
+    return f"{filename} 第{page}页" if page else filename
+
+
 def find_inspection(repository: SqlRepository, reference: str, team: str | None = None) -> InspectionRecord:
     """The inspection round named ``reference`` (exact name) or numbered ``reference`` (its id);
     ``team`` narrows a name several teams use. Raises :class:`RoundNotFound` with a Chinese message."""

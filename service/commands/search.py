@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from service import context
-from service.commands.common import console, err, print_json, read_jsonl_stdin, resolve_inspection, table
+from service.commands.common import console, err, print_json, read_jsonl_stdin, resolve_inspection, source_place, table
 
 cases_app = typer.Typer(help="往届巡察案例库", no_args_is_help=True)
 
@@ -79,7 +79,7 @@ def search(
     for rank, hit in enumerate(hits, 1):
         meta = hit.meta
         origin = (f"往届案例 {meta['external_id']}（{meta.get('unit') or ''} {meta.get('year') or ''}）"
-                  if meta["collection"] == "cases" else f"{meta['filename']} 第{meta.get('page') or '-'}页")
+                  if meta["collection"] == "cases" else source_place(meta["filename"], meta.get("page")))
         result.add_row(str(rank), escape(origin), _highlight(hit.text, hit.matched), "、".join(meta.get("items") or []),
                        f"{hit.level}相关" if hit.level else "—", escape("；".join(hit.reasons) or "—"))
     console.print(result)
@@ -146,7 +146,7 @@ def leads(document_id: int = typer.Argument(..., help="文档编号"),
         console.print(f"问题表述：{lead.wording}")
         console.print("依据：" + "；".join(lead.reasons))
         for source in lead.sources:
-            console.print(escape(f"  · [{source.filename} 第{source.page or '-'}页] {source.text}"))
+            console.print(escape(f"  · [{source_place(source.filename, source.page)}] {source.text}"))
         for case in lead.similar_cases:
             console.print(escape(f"  相似案例 {case.id}（{case.unit or ''} {case.year or ''}，{case.disposal or ''}"
                                  f"{'，' + case.sanction if case.sanction else ''}）：{case.text[:60]}…"))

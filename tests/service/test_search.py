@@ -167,6 +167,10 @@ def test_leads_group_sources_about_the_same_person_and_act(service, make_docx):
     bonus = [lead for lead in leads if len({s["document_id"] for s in lead["sources"]}) >= 2]
     assert bonus, "the interview repeating the petition should corroborate it"
     assert leads[0]["grade"] != "参考类"
+    shown = runner.invoke(app, ["leads", str(petition.document_id)])
+    assert shown.exit_code == 0, shown.output
+    # a DOCX has no page numbers: the source names the file alone, never "第-页"
+    assert "[petition.docx]" in shown.stdout and "第-页" not in shown.stdout
 
 
 def test_near_duplicate_petitions_are_flagged(service, make_docx):
