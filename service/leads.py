@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from nlp import entities
 from service.reports.draft import prior_cases, wordings
 from service.reports.evidence import Act, RoundEvidence, load_round
 from service.reports.wording import persons_of
@@ -101,6 +102,13 @@ def _grade(finding_score: float, specific: bool, sources: int, precedent: bool,
     return grade, points + finding_score, reasons
 
 
+def _points_at_someone(act: Act, persons: list[str]) -> bool:
+    """A person, a post or a unit the act is about. A sentence with none ("有的单位主要领导…",
+    a work report's own rule) names nobody to 函询 and nothing to 核实, however serious its kind."""
+    return bool(persons) or any(e["label"] == "org" for s in act.sources for e in s.finding.entities) or any(
+        entities.positions(s.finding.text) for s in act.sources)
+
+
 def _disposal(grade: str, specific: bool, cases: list[SimilarCase]) -> str:
     if grade == GRADES[0] and specific:
         return "初步核实"
@@ -135,6 +143,9 @@ def _lead(act: Act, evidence: RoundEvidence, inspection: InspectionRecord, servi
     reviewed = any(s.review for s in act.sources)
     score = max(s.score for s in act.sources)
     grade, points, reasons = _grade(score, specific, evidence.source_count(act.sources), precedent, reviewed)
+    if not _points_at_someone(act, persons):
+        grade = GRADES[2]
+        reasons.append("材料未指向具体人员、职务或单位")
     if cases:
         reasons.append(f"最相似往届案例相似度 {max(c.similarity or 0 for c in cases):.3f}")
     first, alternatives = wordings(service.checklist, act.items, act.sources, documents,

@@ -190,3 +190,32 @@ def test_leads_merge_on_anchors_count_formats_once_and_never_cite_their_own_roun
     after = round_leads(village["inspection"], service, embed)
     assert feast not in {s.finding_id for each in after for s in each.sources}
     assert len(after) == len(leads) - 1
+
+
+SUMMARY = [
+    "巡察工作经验总结",
+    "有的单位主要领导搞“一言堂”，上会讨论时“一把手”先定调，班子成员只能表示同意。",
+    "青石县水务局党组2023年有4项重大工程支出未经党组会集体研究，由局长一人签批。",
+]
+
+
+@needs_models
+def test_a_lead_that_points_at_nobody_is_only_for_reference(xuncha_home, make_docx):
+    inspection, (summary, petition) = ingest(
+        [make_docx(SUMMARY, "经验总结.docx"), make_docx(PETITION, "举报信.docx")], "2024年第三轮")
+    generic, unit = find(summary, "一言堂"), find(summary, "水务局")
+    review(generic, "confirm", ["A3-02"])
+    review(unit, "confirm", ["A3-01"])
+    review(find(petition, "3.5万元"), "confirm", [DIVERT])
+    from service import artefacts
+
+    leads = round_leads(inspection, context.search_service(),
+                        artefacts.embedder_for(get_settings()).embed_queries)
+    by_finding = {s.finding_id: lead for lead in leads for s in lead.sources}
+    nobody = "材料未指向具体人员、职务或单位"
+    # confirmed and of a serious kind, but there is nobody to 函询 and nothing to 核实
+    assert by_finding[generic].grade == "参考类" and by_finding[generic].disposal == "暂存待查"
+    assert nobody in by_finding[generic].reasons
+    assert nobody not in by_finding[unit].reasons  # a named unit is somebody to ask
+    named = by_finding[find(petition, "3.5万元")]
+    assert named.persons and nobody not in named.reasons and named.grade != "参考类"
