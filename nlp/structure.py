@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from nlp import entities
 from nlp.types import DocumentKind
 
+# "第一" numbers an item only before a delimiter or 项/条/点: 第一书记, 第一次, 第三方 are words.
 ENUMERATOR = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+(?:项|条|点|个问题|个方面)?[，、,是：:]?|[一二三四五六七八九十]+\s*[、.．]"
+    r"^\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+(?:(?:项|条|点|个问题|个方面)[，、,是：:]?|[，、,是：:])|[一二三四五六七八九十]+\s*[、.．]"
     r"|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d{1,2}\s*[、.．)）](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|议题[一二三四五六七八九十\d]+\s*[：:]?)\s*"
 )
 

@@ -92,3 +92,12 @@ def test_petition_complainant_is_a_role_of_the_record():
     assert involved == {"王大海", "王春生（侄子）"}
     orgs = {e.text for f in analysis.findings for e in f.entities if e.label == "org"}
     assert "青山镇青石村" in orgs and not any(o.startswith("山镇") for o in orgs)
+
+
+def test_words_that_start_with_an_ordinal_keep_it():
+    text = ("县委第二巡察组：\n第一书记王某某把扶贫羊分给自己亲戚，群众意见很大。\n第三方机构出具的验收报告是假的。\n"
+            "第一次村民代表大会根本没开。\n第二，公款吃喝问题严重。\n第三项，村务长期不公开，账目谁也看不到。\n反映人：张三")
+    texts = [f.text for f in analyse_text(text).findings]
+    for sentence in ("第一书记王某某把扶贫羊分给自己亲戚", "第三方机构出具的验收报告是假的", "第一次村民代表大会根本没开"):
+        assert any(t.startswith(sentence) for t in texts), texts  # 第一书记, 第三方, 第一次 are words
+    assert "公款吃喝问题严重。" in texts and "村务长期不公开，账目谁也看不到。" in texts  # 第二，/第三项， number items
