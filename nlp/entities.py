@@ -162,11 +162,16 @@ def _is_measure_word(text: str, match) -> bool:
     return before in _DEMONSTRATIVE_BEFORE or after in _NOUN_AFTER_KUAI
 
 
+def _is_vague(text: str, match) -> bool:
+    """几千块钱, 数十万元, 几百元: an order of magnitude, not an amount (the pattern would read 千块钱 as 1000)."""
+    return match.start() > 0 and text[match.start() - 1] in "几数" and match.group(0)[0] in "十百千万"
+
+
 def money(text: str) -> list[Entity]:
     out = []
     for match in MONEY_PATTERN.finditer(text):
         value = money_value(match)
-        if value is not None and value > 0 and not _is_measure_word(text, match):
+        if value is not None and value > 0 and not _is_measure_word(text, match) and not _is_vague(text, match):
             out.append(Entity("money", match.group(0), match.start(), match.end(), value))
     return out
 

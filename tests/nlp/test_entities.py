@@ -23,6 +23,16 @@ def test_kuai_as_colloquial_yuan_is_money(text, value):
     assert [e.value for e in entities.money(text)] == [value]
 
 
+@pytest.mark.parametrize("text", ["找他办事得塞几千块钱", "涉案金额数十万元", "每次吃饭几百元", "工程款有数百万元"])
+def test_an_order_of_magnitude_is_no_amount(text):
+    assert entities.money(text) == []  # 千块钱 is not 1000 yuan, 十万元 of 数十万元 is not 100000
+
+
+@pytest.mark.parametrize("text,value", [("总数3000元", 3000), ("收了一两千元", 2000), ("近十万元", 100000)])
+def test_amounts_beside_those_words_still_count(text, value):
+    assert [e.value for e in entities.money(text)] == [value]
+
+
 @pytest.mark.parametrize(
     "text,iso",
     [("2023年5月6日", "2023-05-06"), ("二〇二三年五月六日", "2023-05-06"), ("2023.5.6", "2023-05-06"),
