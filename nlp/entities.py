@@ -332,6 +332,12 @@ def _trim_name(text: str, start: int, end: int) -> int:
             return start + 2
         if tokens and len(tokens[0]) == 1 and len(tokens) > 1 and len(tokens[1]) >= 2:
             return start + 1 + (2 if len(tokens[1]) == 2 else 1)
+    if end - start == 4 and text[start:start + 2] in COMPOUND_SURNAMES:  # 副镇长欧阳红收受: 欧阳红
+        if text[start + 3] in _NOT_NAME_CHAR:
+            return start + 3
+        tokens = lexicon.words(text[start + 2:min(len(text), end + 4)])
+        if len(tokens) > 1 and len(tokens[0]) == 1 and len(tokens[1]) >= 2:
+            return start + 3
     return end
 
 

@@ -87,6 +87,12 @@ def test_two_adjacent_names_are_split_at_the_surname():
     assert entities.split_names("王建华李明") == [(0, 3), (3, 5)]
 
 
+@pytest.mark.parametrize("text,name", [("副镇长欧阳红收受购物卡", "欧阳红"), ("主任欧阳丽也在场", "欧阳丽"),
+                                       ("村支书欧阳建国把低保给了亲戚", "欧阳建国"), ("局长欧阳明华违规吃喝", "欧阳明华")])
+def test_a_compound_surname_name_ends_where_the_next_word_starts(text, name):
+    assert [e.text for e in entities.persons(text)] == [name]  # not 欧阳红收 (收受 is the verb)
+
+
 def test_names_need_a_name_shape():
     assert entities.is_plausible_name("欧阳晓峰") and entities.is_plausible_name("王××")
     assert not entities.is_plausible_name("纪检监察")  # four characters without a compound surname
