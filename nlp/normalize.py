@@ -16,6 +16,10 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TO_FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
 _DROPPED = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad"}
 _SPACES = {" ", "\u3000", "\u00a0", "\u2002", "\u2003", "\u2009"}
+# A wide gap before a short label and its colon separates the cells of a form typed with spaces
+# (被反映人：欧建设    单位：城关镇人民政府    职务：城建办主任): it becomes a tab, as in a table row,
+# instead of gluing 欧建设单位 together. Other gaps between Chinese characters still go.
+_FORM_CELL = re.compile(r"[\u4e00-\u9fff]{1,8}[：:]")
 TRADITIONAL_RATIO = 0.04  # share of CJK chars that change under t2s above which a text is traditional
 
 
@@ -98,9 +102,14 @@ def normalize(source: str) -> NormalizedText:
         if char in _SPACES:
             previous = chars[-1] if chars else "\n"
             following = _next_visible(text, index)
-            if previous in " \n\t" or following in "\n" or (_is_cjk(previous) and _is_cjk(following)):
+            if previous in " \n\t" or following in "\n":
                 continue
-            char = " "
+            if _is_form_gap(text, index):
+                char = "\t"
+            elif _is_cjk(previous) and _is_cjk(following):
+                continue
+            else:
+                char = " "
         elif char in _TO_FULL_WIDTH:
             previous = chars[-1] if chars else ""
             following = _next_visible(text, index)
@@ -115,6 +124,13 @@ def normalize(source: str) -> NormalizedText:
         chars.append(char)
         origin.append(index)
     return NormalizedText("".join(chars), tuple(origin), traditional)
+
+
+def _is_form_gap(text: str, index: int) -> bool:
+    end = index
+    while end < len(text) and text[end] in _SPACES:
+        end += 1
+    return end - index >= 2 and bool(_FORM_CELL.match(text, end))
 
 
 def _next_visible(text: str, index: int) -> str:

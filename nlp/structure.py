@@ -31,7 +31,9 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "recorder": ("记录人", "记录员", "记录"),
     "agenda": ("会议议题", "主要议题", "会议议程", "议题", "议程"),
     "complainant": ("反映人", "举报人", "来信人", "来电人", "来访人", "信访人", "署名"),
-    "reported": ("被反映人", "被举报人", "被反映对象", "举报对象", "反映对象"),
+    "reported": ("被反映人", "被举报人", "被反映对象", "举报对象", "反映对象", "被举报人姓名", "被反映人姓名"),
+    "reported_unit": ("被举报人单位", "被反映人单位", "被举报人工作单位", "被反映人工作单位", "单位", "工作单位", "所在单位"),
+    "reported_position": ("被举报人职务", "被反映人职务"),
     "interviewee": ("谈话对象", "被谈话人", "谈话对象姓名"),
     "interviewee_position": ("职务", "单位及职务", "职务职级", "现任职务"),
     "interviewers": ("谈话人", "谈话人员", "巡察组谈话人"),
@@ -339,6 +341,20 @@ def _reported_from_value(value: str) -> list[ReportedPerson]:
     return out
 
 
+def _form_unit_and_position(labels: dict, person: ReportedPerson) -> None:
+    """A form gives the reported person's unit and post in cells of their own (被举报人单位：…, or
+    单位：… 职务：… on the 被反映人 line); a post written out there is kept whole (党委书记、董事长)."""
+    line = labels["reported"][0][1]
+    own = {key: [v for v, i in labels.get(key, []) if v and (key.startswith("reported") or i == line)]
+           for key in ("reported_unit", "reported_position", "interviewee_position")}
+    unit = own["reported_unit"][:1]
+    post = own["reported_position"][:1] or own["interviewee_position"][:1]
+    if unit and len(unit[0]) <= 30:
+        person.unit = unit[0]
+    if post and len(post[0]) <= 20 and not re.search(r"[。；;]", post[0]):
+        person.position = post[0]
+
+
 def _reported_from_text(text: str, complainant: str | None) -> list[ReportedPerson]:
     out: list[ReportedPerson] = []
     head = text[:1500]
@@ -373,7 +389,9 @@ def petition_fields(text: str) -> DocumentFields:
         fields.complainant = name or "匿名"
     for value, _ in labels.get("reported", []):
         fields.reported.extend(_reported_from_value(value))
-    if not fields.reported:
+    if fields.reported:
+        _form_unit_and_position(labels, fields.reported[0])
+    else:
         fields.reported = _reported_from_text(text, fields.complainant)
     fields.allegations = _allegations(lines)
     return fields

@@ -111,6 +111,23 @@ def test_form_style_table_rows_fill_fields_and_are_not_findings():
     assert [f.text[:5] for f in analysis.findings] == ["来电人反映"]
 
 
+def test_a_form_typed_with_spaces_keeps_its_cells_apart():
+    from nlp.pipeline import analyse_text
+
+    petition = analyse_text("信访来访登记表\n来访人姓名：陈秋菊    性别：女\n"
+                            "被反映人：欧建设    单位：城关镇人民政府    职务：城建办主任\n反映事项：\n"
+                            "来访人称，城建办主任欧建设向她索要协调费2万元。", DocumentKind.PETITION)
+    assert petition.fields["reported"] == [{"name": "欧建设", "position": "城建办主任", "unit": "城关镇人民政府"}]
+    web = extract_fields("被举报人姓名：钱卫东\n被举报人单位：桐山县城市建设投资集团有限公司\n"
+                         "被举报人职务：党委书记、董事长\n举报内容：钱卫东违规插手工程。", DocumentKind.PETITION)
+    assert [(p.name, p.position, p.unit) for p in web.reported] == [
+        ("钱卫东", "党委书记、董事长", "桐山县城市建设投资集团有限公司")]  # the post written out stays whole
+    interview = analyse_text("个别谈话记录\n谈话对象：李四    职务：村会计\n谈话人：王五\n"
+                             "答：村支书让我把补偿款转到他亲戚账户上。", DocumentKind.INTERVIEW)
+    assert interview.fields["interviewee"] == "李四" and interview.fields["interviewee_position"] == "村会计"
+    assert [f.speaker for f in interview.findings] == ["李四"]
+
+
 def test_names_written_together_are_split():
     assert structure.names_in("邵文军苏敏") == ["邵文军", "苏敏"]
     assert structure.names_in("李明陈静、王建华") == ["李明", "陈静", "王建华"]
