@@ -329,7 +329,8 @@ def _trim_name(text: str, start: int, end: int) -> int:
         if text[start + 2] in _NOT_NAME_CHAR:
             return start + 2  # 局长高明也在场
         if (tokens and len(tokens[0]) == 2 and tokens[0][0] == text[start] and not is_common_word(tokens[0])
-                and (len(tokens) < 2 or len(tokens[1]) == 1 or _freq(tokens[1]) > 0)):
+                and (len(tokens) < 2 or len(tokens[1]) == 1
+                     or _freq(tokens[1]) > 0 and tokens[1][1] not in "和与及等")):  # 孔庆祥和…: not 祥和
             return start + 2  # 王红收受; not 黎国华借办, where jieba's 黎国 leaves the non-word 华借
         if tokens and len(tokens[0]) == 1 and len(tokens) > 1 and len(tokens[1]) >= 2:
             return start + 1 + (2 if len(tokens[1]) == 2 else 1)

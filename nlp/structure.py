@@ -335,9 +335,8 @@ def _reported_from_value(value: str) -> list[ReportedPerson]:
         name = first_name(chunk.split("，")[0].split(",")[0]) or first_name(chunk)
         if not name:
             continue
-        position = entities.positions(chunk)
-        units = entities.organisations(chunk)
-        out.append(ReportedPerson(name, position[-1].text if position else None, units[0].text if units else None))
+        unit, post = _unit_and_post(chunk.replace(name, "，", 1))
+        out.append(ReportedPerson(name, post, unit))
     return out
 
 
@@ -356,21 +355,61 @@ def _form_unit_and_position(labels: dict, person: ReportedPerson) -> None:
 
 
 def _reported_from_text(text: str, complainant: str | None) -> list[ReportedPerson]:
+    """Titled names in the sentences that say 举报/反映…; a letter that never says so ("石门乡党委副书记
+    孔某某工作作风很成问题") is about the titled people of its first sentences."""
+    sentences = [s for s in re.split(r"[。！？\n]", text[:1500]) if s.strip()]
+    return (_titled_people([s for s in sentences if re.search(r"举报|反映|检举|控告", s)], complainant)
+            or _titled_people(sentences[:6], complainant))
+
+
+_SUB_BODY = re.compile(r"(?:党支部|党总支|党委|党组|村委会|居委会|村民委员会|[\u4e00-\u9fff]{2}[科股室办])$")
+_POST_JOINER = re.compile(r"[、，,]|兼|和|及")
+
+
+def _unit_and_post(text: str) -> tuple[str | None, str | None]:
+    """The unit and the post written before a name ("县中医院药剂科主任" → 县中医院, 药剂科主任;
+    "黄泥塘村党支部书记兼村委会主任" → 黄泥塘村, 党支部书记兼村委会主任): the unit is the institution,
+    its department or Party body belongs to the post, and posts joined by 、/兼 stay together."""
+    titles = entities.positions(text)
+    units = entities.organisations(text)
+    if not titles:
+        return (units[-1].text if units else None), None
+    start, end = titles[-1].start, titles[-1].end
+    for title in reversed(titles[:-1]):
+        if title.end <= start and _POST_JOINER.fullmatch(text[title.end:start]):
+            start = title.start
+    units = [u for u in units if u.start < start] or entities.organisations(text[:start])  # 第二中学校长
+    if not units:
+        return None, text[start:end]
+    org = units[-1]
+    between = text[org.end:start]
+    adjacent = org.end >= start or (len(between) <= 6 and not re.search(r"[，。；、,]", between)
+                                    and not any(org.end < t.end <= start for t in titles))
+    post = text[max(org.end, start) if org.end >= start else org.end if adjacent else start:end]
+    unit = org.text
+    body = _SUB_BODY.search(unit)
+    if body and len(unit) - len(body.group(0)) >= 2:
+        unit = unit[: body.start()]
+        if adjacent:
+            post = body.group(0) + post
+    elif org.end > start:  # the post's first characters were read as the unit's end
+        unit, post = text[org.start:start], text[start:end]
+    return (unit if len(unit) >= 2 else None), post
+
+
+def _titled_people(sentences: list[str], complainant: str | None) -> list[ReportedPerson]:
     out: list[ReportedPerson] = []
-    head = text[:1500]
-    for sentence in re.split(r"[。！？\n]", head):
-        if not re.search(r"举报|反映|检举|控告", sentence):
-            continue
+    for sentence in sentences:
         for person in entities.persons(sentence):
-            before = sentence[max(0, person.start - 16): person.start]
+            before = sentence[max(0, person.start - 24): person.start]
             titles = entities.positions(before)
             if not titles or person.text == complainant or any(p.name == person.text for p in out):
                 continue
             title = titles[-1]
             if before[title.end:].strip() not in ("", "同志"):
                 continue
-            units = entities.organisations(before[: title.start] or before)
-            out.append(ReportedPerson(person.text, title.text, units[-1].text if units else None))
+            unit, post = _unit_and_post(before[: title.end])
+            out.append(ReportedPerson(person.text, post, unit))
     return out
 
 

@@ -157,6 +157,13 @@ def markers(text: str) -> list[str]:
     return _UNFINISHED.findall(text)
 
 
+def _titled(reported: dict, before: str) -> str:
+    """The reported person's unit and post as a wording names them (柳溪村党支部书记): the post alone
+    (党支部书记) does not say whose Party branch, unless the sentence already named the unit."""
+    unit, position = reported.get("unit") or "", reported.get("position") or ""
+    return position if not unit or not position or before.endswith(unit) else unit + position
+
+
 def finding_wording(finding: FindingRecord, document: DocumentDetail | None) -> str:
     """The finding's own sentence, lightly put into official register: framed by where it was said,
     colloquial words replaced, a leading pronoun resolved to the petition's reported person."""
@@ -172,10 +179,10 @@ def finding_wording(finding: FindingRecord, document: DocumentDetail | None) -> 
             name, position = person.get("name"), person.get("position")
             at = text.find(name) if name else -1
             if at >= 0 and position and not text[:at].endswith(position):
-                text = text[:at] + position + text[at:]
+                text = text[:at] + _titled(person, text[:at]) + text[at:]
         if len(persons) == 1 and persons[0] not in text:
             reported = _reported(document, persons[0])
-            who = (reported.get("position") or "") + persons[0]
+            who = _titled(reported, text) + persons[0]
             text = who + text[1:] if text[:1] in "他她" else text + f"（被反映人：{who}）"
     return _FRAMES.get(document.kind if document else "", "") + text
 

@@ -128,6 +128,18 @@ def test_a_form_typed_with_spaces_keeps_its_cells_apart():
     assert [f.speaker for f in interview.findings] == ["李四"]
 
 
+def test_the_reported_persons_unit_is_the_institution_and_the_post_keeps_its_department():
+    letter = ("县纪委：\n我们实名反映县中医院药剂科主任孔庆祥和青山镇青石村党支部书记兼村委会主任王大海的问题。\n"
+              "一是孔庆祥收受医药公司好处费。")
+    fields = extract_fields(letter, DocumentKind.PETITION)
+    assert [(p.name, p.position, p.unit) for p in fields.reported] == [
+        ("孔庆祥", "药剂科主任", "县中医院"), ("王大海", "党支部书记兼村委会主任", "青山镇青石村")]
+    # a letter that never says 举报/反映 is about the titled people of its first sentences
+    plain = extract_fields("巡察组的同志：\n石门乡党委副书记孔某某工作作风很成问题。\n他经常在工作日打牌。",
+                           DocumentKind.PETITION)
+    assert [(p.name, p.position, p.unit) for p in plain.reported] == [("孔某某", "党委副书记", "石门乡")]
+
+
 def test_names_written_together_are_split():
     assert structure.names_in("邵文军苏敏") == ["邵文军", "苏敏"]
     assert structure.names_in("李明陈静、王建华") == ["李明", "陈静", "王建华"]
