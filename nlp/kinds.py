@@ -59,6 +59,20 @@ CUES: dict[DocumentKind, list[tuple[str, float]]] = {
 }
 _COMPILED = {kind: [(re.compile(p), w) for p, w in cues] for kind, cues in CUES.items()}
 
+# A title that names its genre outweighs what the body mentions: a work report or a notice talks
+# about 党组会 and 个别谈话 without being minutes or interview notes.
+TITLE_WEIGHT = 8.0
+TITLE_LINES = 3
+_OTHER_TITLE = re.compile(r"(?:报告|方案|总结|通知|函|公告|台账|清单|结果|意见|决定|请示|简报|通报|汇报|办法|规定)"
+                          r"(?:[（(][^）)]{0,8}[）)])?$")
+_RECORD_TITLE = re.compile(r"记录|纪要|笔录|谈话|举报|来信|来电|来访|信访|反映|登记|控告|检举")
+
+
+def _titled_other(text: str) -> bool:
+    lines = [line.strip() for line in text.split("\n") if line.strip()][:TITLE_LINES]
+    titles = [line for line in lines if len(line) <= 40 and not re.search(r"[。；;：:]", line)]
+    return any(_OTHER_TITLE.search(t) for t in titles) and not any(_RECORD_TITLE.search(t) for t in titles)
+
 
 @dataclass
 class KindPrediction:
@@ -88,6 +102,9 @@ def _raw_scores(text: str) -> tuple[dict[DocumentKind, float], dict[DocumentKind
 
 def detect_kind(text: str) -> KindPrediction:
     raw, hits = _raw_scores(text)
+    if _titled_other(text):  # above whatever the body's mentions add up to
+        raw[DocumentKind.OTHER] = max(raw.values()) + TITLE_WEIGHT
+        hits[DocumentKind.OTHER].insert(0, "标题")
     genre_best = max(raw[k] for k in raw if k is not DocumentKind.OTHER)
     raw[DocumentKind.OTHER] = max(raw[DocumentKind.OTHER], MIN_SCORE * 1.5 if genre_best < MIN_SCORE else 0.0)
     logits = {k.value: v / TEMPERATURE for k, v in raw.items()}

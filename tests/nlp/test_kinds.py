@@ -32,3 +32,18 @@ def test_kind_is_detected(text, kind):
 
 def test_cues_explain_the_decision():
     assert "谈话对象：" in detect_kind(INTERVIEW).cues
+
+
+@pytest.mark.parametrize("title", ["关于2023年度全县巡察干部业务培训班的情况报告", "县委第一巡察组2023年第二轮巡察工作总结",
+                                   "关于移交县人民医院有关问题线索的函"])
+def test_a_titled_report_is_other_even_when_its_body_talks_about_meetings_and_interviews(title):
+    body = ("培训围绕个别谈话、调阅党组会会议记录和受理来信展开。学员分组模拟个别谈话，"
+            "谈话对象由组长扮演，主持人点评每组的谈话提纲，会议记录由学员轮流整理。")
+    prediction = detect_kind(title + "\n" + body)
+    assert prediction.kind is DocumentKind.OTHER and prediction.cues[0] == "标题"
+    assert detect_kind("党组会议记录\n" + body).kind is DocumentKind.MINUTES  # a record's title names its genre
+
+
+def test_a_letter_titled_as_a_report_of_a_problem_stays_a_petition():
+    letter = "关于村支书侵占补偿款问题的情况反映\n尊敬的巡察组领导：\n我实名反映村支书侵占集体土地补偿款，恳请调查。"
+    assert detect_kind(letter).kind is DocumentKind.PETITION
