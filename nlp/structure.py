@@ -32,7 +32,8 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "agenda": ("会议议题", "主要议题", "会议议程", "议题", "议程"),
     "complainant": ("反映人", "举报人", "来信人", "来电人", "来访人", "信访人", "署名"),
     "reported": ("被反映人", "被举报人", "被反映对象", "举报对象", "反映对象", "被举报人姓名", "被反映人姓名"),
-    "reported_unit": ("被举报人单位", "被反映人单位", "被举报人工作单位", "被反映人工作单位", "单位", "工作单位", "所在单位"),
+    "reported_unit": ("被举报人单位", "被反映人单位", "被举报人工作单位", "被反映人工作单位"),
+    "unit": ("单位", "工作单位", "所在单位"),
     "reported_position": ("被举报人职务", "被反映人职务"),
     "interviewee": ("谈话对象", "被谈话人", "谈话对象姓名"),
     "interviewee_position": ("职务", "单位及职务", "职务职级", "现任职务"),
@@ -345,8 +346,8 @@ def _form_unit_and_position(labels: dict, person: ReportedPerson) -> None:
     单位：… 职务：… on the 被反映人 line); a post written out there is kept whole (党委书记、董事长)."""
     line = labels["reported"][0][1]
     own = {key: [v for v, i in labels.get(key, []) if v and (key.startswith("reported") or i == line)]
-           for key in ("reported_unit", "reported_position", "interviewee_position")}
-    unit = own["reported_unit"][:1]
+           for key in ("reported_unit", "reported_position", "unit", "interviewee_position")}
+    unit = own["reported_unit"][:1] or own["unit"][:1]  # a bare 单位/职务 cell only on the 被反映人 line
     post = own["reported_position"][:1] or own["interviewee_position"][:1]
     if unit and len(unit[0]) <= 30:
         person.unit = unit[0]
@@ -382,10 +383,10 @@ def _unit_and_post(text: str) -> tuple[str | None, str | None]:
     if not units:
         return None, text[start:end]
     org = units[-1]
-    between = text[org.end:start]
+    between = text[org.end:start]  # 设备科 in 县人民医院设备科科长
     adjacent = org.end >= start or (len(between) <= 6 and not re.search(r"[，。；、,]", between)
                                     and not any(org.end < t.end <= start for t in titles))
-    post = text[max(org.end, start) if org.end >= start else org.end if adjacent else start:end]
+    post = text[org.end:end] if adjacent else text[start:end]
     unit = org.text
     body = _SUB_BODY.search(unit)
     if body and len(unit) - len(body.group(0)) >= 2:

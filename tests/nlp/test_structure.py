@@ -118,6 +118,10 @@ def test_a_form_typed_with_spaces_keeps_its_cells_apart():
                             "被反映人：欧建设    单位：城关镇人民政府    职务：城建办主任\n反映事项：\n"
                             "来访人称，城建办主任欧建设向她索要协调费2万元。", DocumentKind.PETITION)
     assert petition.fields["reported"] == [{"name": "欧建设", "position": "城建办主任", "unit": "城关镇人民政府"}]
+    visitor = analyse_text("信访来访登记表\n来访人姓名：陈秋菊    工作单位：县第一中学\n"
+                           "被反映人：欧建设    职务：城建办主任\n反映事项：\n来访人称，欧建设向她索要协调费2万元。",
+                           DocumentKind.PETITION)
+    assert visitor.fields["reported"][0]["unit"] != "县第一中学"  # the visitor's own unit is not his
     web = extract_fields("被举报人姓名：钱卫东\n被举报人单位：桐山县城市建设投资集团有限公司\n"
                          "被举报人职务：党委书记、董事长\n举报内容：钱卫东违规插手工程。", DocumentKind.PETITION)
     assert [(p.name, p.position, p.unit) for p in web.reported] == [
